@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they build.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BUILD := .build
+VENV := .venv
+RASA_VENV := .venv-rasa
+COPILOT := $(VENV)/bin/copilot
+PYTEST_ARGS ?=
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: pyproject.toml requirements/app.lock
+	@py=$$(scripts/find-python 3.11+) && { [ -x $(VENV)/bin/python ] || $$py -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/app.lock
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@py=$$(scripts/find-python 3.10) && { [ -x $(RASA_VENV)/bin/python ] || $$py -m venv $(RASA_VENV); }
+	@echo "installing the Rasa runtime (rasa 3.6.21, Python 3.10): a few minutes the first time"
+	$(RASA_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/rasa.lock
+	@touch $@
+
+$(BUILD)/debian.installed: scripts/install-debian-packages
+	@mkdir -p $(BUILD)
+	scripts/install-debian-packages
+	@touch $@
+
+app-runtime: $(VENV)/.installed  ## the app runtime (.venv, Python 3.11+)
+rasa-runtime: $(RASA_VENV)/.installed  ## the Rasa runtime (.venv-rasa, Python 3.10)
+debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests)
+build: app-runtime rasa-runtime debian  ## everything to install
+	@$(COPILOT) nlu train
+
+model: app-runtime rasa-runtime  ## train the Rasa model if the assistant's data or config changed
+	@$(COPILOT) nlu train
+
+run: build  ## build what is missing, then run the whole stack on the embedded SQLite CRM
+	@$(COPILOT) run
+
+test: build  ## build what is missing, then run the whole suite
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: app-runtime  ## ruff
+	$(VENV)/bin/ruff check .
+
+clean:  ## remove build outputs (venvs, models, databases)
+	rm -rf $(BUILD) $(VENV) $(RASA_VENV)
+
+.PHONY: help app-runtime rasa-runtime debian build model run test lint clean

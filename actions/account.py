@@ -1,0 +1,56 @@
+"""Journey "manage_account": answers about the customer's account from the CRM."""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.crm import call_context, crm_session
+from crm_core.services import tracing
+from crm_core.services.customers import CustomerNotFound, CustomerService
+from crm_core.services.habilitations import NotAllowed
+
+
+def _fr(d: Any) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+class ActionCommitmentEnd(Action):
+    def name(self) -> str:
+        return "action_commitment_end"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        actor, customer_id = call_context(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(text="Aucun client n'est identifié sur cet appel : recherchez-le d'abord.")
+            return []
+        try:
+            with crm_session() as session:
+                lines = CustomerService(session, actor).commitment_ends(customer_id)
+                tracing.record(session, "action.executed", actor, customer_id=customer_id,
+                               action=self.name(), lines=len(lines))
+        except CustomerNotFound:
+            dispatcher.utter_message(text=f"Le client {customer_id} est introuvable dans le CRM.")
+            return []
+        except NotAllowed as exc:
+            dispatcher.utter_message(text=str(exc))
+            return []
+        if not lines:
+            dispatcher.utter_message(text="Ce client n'a aucune ligne.")
+            return []
+        parts = []
+        for line in lines:
+            end = f"engagé jusqu'au {_fr(line.commitment_end)}" if line.commitment_end else "sans engagement"
+            parts.append(f"{line.offer_label} ({line.display_number}) : {end}")
+        dispatcher.utter_message(
+            text="Fin d'engagement — " + " ; ".join(parts) + ".",
+            json_message={
+                "kind": "commitment_end",
+                "lines": [
+                    {"number": li.number, "offer": li.offer_label,
+                     "commitment_end": li.commitment_end.isoformat() if li.commitment_end else None}
+                    for li in lines
+                ],
+            },
+        )
+        return []

@@ -1,0 +1,48 @@
+"""Fan-out of messages to the advisors' side panels connected over websocket."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ALL_ADVISORS = "*"
+
+
+@dataclass(eq=False)
+class Subscriber:
+    advisor: str
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+
+    def wants(self, agent: str | None) -> bool:
+        return agent is None or self.advisor in (agent, ALL_ADVISORS)
+
+
+class PanelHub:
+    def __init__(self) -> None:
+        self._subscribers: set[Subscriber] = set()
+
+    def subscribe(self, advisor: str) -> Subscriber:
+        sub = Subscriber(advisor)
+        self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subscribers.discard(sub)
+
+    def publish(self, message: dict[str, Any], agent: str | None = None) -> int:
+        """Queue the message for every panel of ``agent`` (all panels when None); returns how many."""
+        delivered = 0
+        for sub in list(self._subscribers):
+            if not sub.wants(agent):
+                continue
+            try:
+                sub.queue.put_nowait(message)
+                delivered += 1
+            except asyncio.QueueFull:
+                log.warning("panel of %s is not reading; message dropped for it", sub.advisor)
+        return delivered
+
+    def __len__(self) -> int:
+        return len(self._subscribers)

@@ -1,0 +1,23 @@
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CopilotSettings(BaseSettings):
+    """Settings of the copilot service process (env prefix ``COPILOT_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    nlu_timeout_s: float = 2.0
+    chat_timeout_s: float = 10.0
+    health_timeout_s: float = 1.0
+    low_confidence: float = 0.5
+
+
+@lru_cache
+def get_copilot_settings() -> CopilotSettings:
+    return CopilotSettings()

@@ -1,0 +1,3 @@
+from copilot_cli.main import app
+
+app()

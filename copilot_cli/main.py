@@ -1,0 +1,189 @@
+"""``copilot``: run the stack, simulate calls, train and query the NLU, seed the CRM."""
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from assistant.copilot.nlu_client import prediction_from_parse
+
+app = typer.Typer(help="Copilote conseiller — Mon CRM.", no_args_is_help=True, add_completion=False)
+call_app = typer.Typer(help="Simulated calls against a running stack.", no_args_is_help=True)
+nlu_app = typer.Typer(help="Train and query the NLU.", no_args_is_help=True)
+bridge_app = typer.Typer(help="The telephony bridge's protocol.", no_args_is_help=True)
+app.add_typer(call_app, name="call")
+app.add_typer(nlu_app, name="nlu")
+app.add_typer(bridge_app, name="bridge")
+
+
+def _err(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+# -- CRM data ------------------------------------------------------------------------------------
+def seed_database(customers: int, seed: int, show_progress: bool = True) -> int:
+    from crm_core.core.db import create_schema, get_engine, session_factory, transaction
+    from crm_core.seed.catalogue import upsert_catalogue
+    from crm_core.seed.demo import upsert_personas
+    from crm_core.seed.synthetic import existing_synthetic, insert_synthetic
+
+    engine = get_engine()
+    create_schema(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        upsert_catalogue(session)
+        upsert_personas(session)
+        already = existing_synthetic(session)
+    todo = max(customers - already, 0)
+    if todo == 0:
+        return 0
+    with Progress(TextColumn("seeding customers"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  disable=not show_progress) as progress:
+        task = progress.add_task("seed", total=todo)
+        with transaction(factory) as session:
+            return insert_synthetic(session, customers, seed, progress=lambda n: progress.advance(task, n))
+
+
+@app.command()
+def seed(
+    customers: Annotated[int, typer.Option(min=0, help="Synthetic customers wanted (besides the demo personas).")] = 200,
+    seed_: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same customers.")] = 42,
+) -> None:
+    """Create the CRM schema and write demo personas plus deterministic synthetic French customers."""
+    inserted = seed_database(customers, seed_)
+    typer.echo(f"{inserted} customers inserted ({customers} synthetic wanted, demo personas present).")
+
+
+# -- NLU -----------------------------------------------------------------------------------------
+@nlu_app.command("train")
+def nlu_train(force: Annotated[bool, typer.Option(help="Retrain even if the model matches the data.")] = False) -> None:
+    """Train the assistant's model unless one already matches its data and config."""
+    from assistant.model_store import RasaRuntimeMissing, ensure_model
+
+    try:
+        path, trained = ensure_model(force=force)
+    except RasaRuntimeMissing as exc:
+        raise _err(str(exc)) from exc
+    typer.echo(f"{'trained' if trained else 'up to date'}: {path}")
+
+
+@nlu_app.command("classify")
+def nlu_classify() -> None:
+    """Read JSON lines {"id", "text"} on stdin; write {"id", "journey", "confidence", "acts", "entities"}."""
+    from assistant.model_store import RASA_VENV, RasaRuntimeMissing, ensure_model, rasa_env
+
+    try:
+        model, _ = ensure_model(quiet=True)
+    except RasaRuntimeMissing as exc:
+        raise _err(str(exc)) from exc
+    result = subprocess.run(
+        [str(RASA_VENV / "bin" / "python"), "-m", "nlu.classify_stream", "--model", str(model)],
+        input=sys.stdin.read(), capture_output=True, text=True, env=rasa_env(),
+    )
+    if result.returncode != 0:
+        raise _err(f"classifier failed: {result.stderr[-2000:]}", 1)
+    for line in result.stdout.splitlines():
+        item = json.loads(line)
+        if "error" in item:
+            typer.echo(json.dumps({"id": item["id"], "error": item["error"]}, ensure_ascii=False))
+            continue
+        p = prediction_from_parse(item["parse"])
+        typer.echo(json.dumps({"id": item["id"], "journey": p.journey, "confidence": p.confidence,
+                               "acts": [a["code"] for a in p.acts], "entities": p.entities}, ensure_ascii=False))
+
+
+# -- calls ---------------------------------------------------------------------------------------
+@call_app.command("simulate")
+def call_simulate(
+    from_: Annotated[str, typer.Option("--from", help="Caller's number.")],
+    reason: Annotated[str | None, typer.Option(help="Call reason transcript.")] = None,
+    url: Annotated[str | None, typer.Option(help="App URL (default: from settings).")] = None,
+    agent: Annotated[str | None, typer.Option(help="Advisor login the call is presented to.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the pop.")] = 10.0,
+) -> None:
+    """Send one call's canonical events to the running stack; print the screen pop as JSON."""
+    from assistant.copilot.settings import get_copilot_settings
+    from copilot_cli.simulate import simulate_call
+
+    s = get_copilot_settings()
+    base = url or f"http://{s.host}:{s.port}"
+    try:
+        pop = asyncio.run(simulate_call(base, from_, reason, agent=agent, timeout_s=timeout))
+    except (OSError, TimeoutError) as exc:
+        raise _err(f"no copilot answering at {base} ({type(exc).__name__}): start it with `make run`", 1) from exc
+    typer.echo(json.dumps(pop, ensure_ascii=False))
+
+
+# -- bridge protocol -----------------------------------------------------------------------------
+@bridge_app.command("schema")
+def bridge_schema(write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
+    """Print (or write) the CallEvent JSON Schema."""
+    from telephony_bridge.events import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if write:
+        write.write_text(text)
+    else:
+        typer.echo(text, nl=False)
+
+
+# -- processes -----------------------------------------------------------------------------------
+@app.command()
+def serve() -> None:
+    """Run the app process only (CRM API, copilot service, websockets, panel)."""
+    from assistant.copilot.app import main
+
+    main()
+
+
+@app.command()
+def run(
+    demo_customers: Annotated[int, typer.Option(help="Synthetic customers to seed if missing.")] = 200,
+    health_timeout: Annotated[float, typer.Option(help="Seconds to wait for the stack to be healthy.")] = 240.0,
+) -> None:
+    """Build what is missing (CRM data, model), start Rasa, the action server and the app; Ctrl-C stops all."""
+    from assistant.copilot.settings import get_copilot_settings
+    from assistant.model_store import RasaRuntimeMissing, ensure_model
+    from copilot_cli.stack import PortBusy, Stack, StackConfig
+
+    settings = get_copilot_settings()
+    seed_database(demo_customers, 42)
+    try:
+        model, trained = ensure_model()
+    except RasaRuntimeMissing as exc:
+        raise _err(str(exc)) from exc
+    stack = Stack(StackConfig(model=model, host=settings.host, port=settings.port, rasa_url=settings.rasa_url,
+                              actions_url=settings.actions_url), say=lambda m: typer.echo(m, err=True))
+    try:
+        stack.check_ports()
+    except PortBusy as exc:
+        raise _err(str(exc)) from exc
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    try:
+        stack.start()
+        typer.echo(f"starting Rasa ({model.name}), action server and app; logs in {stack.config.logs}")
+        try:
+            stack.wait_healthy(health_timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            raise _err(f"the stack did not become healthy: {exc}", 1) from exc
+        typer.echo(f"Copilot ready. Advisor panel: {stack.config.app_url}/?advisor=n1.demo  (Ctrl-C to stop)")
+        code = stack.supervise(lambda: stopping)
+    finally:
+        typer.echo("stopping…", err=True)
+        stack.stop()
+    raise typer.Exit(code)

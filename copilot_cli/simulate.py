@@ -1,0 +1,59 @@
+"""Drive a running stack like a telephony engine would, and watch the pop like a panel would."""
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import websockets
+
+
+def ws_url(base_url: str, path: str) -> str:
+    return base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + path
+
+
+async def simulate_call(
+    base_url: str,
+    caller: str,
+    reason: str | None,
+    agent: str | None = None,
+    timeout_s: float = 10.0,
+    call_id: str | None = None,
+    end: bool = True,
+) -> dict[str, Any]:
+    """Send offered → answered (→ ended) for one call; return the pop seen by a panel, with its latency."""
+    call_id = call_id or f"sim-{uuid.uuid4().hex[:12]}"
+    panel_agent = agent or f"sim.{call_id}"
+    async with websockets.connect(ws_url(base_url, f"/ws/panel?advisor={panel_agent}")) as panel, \
+            websockets.connect(ws_url(base_url, "/ws/bridge")) as bridge:
+        hello = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
+        assert hello["type"] == "hello", hello
+
+        async def send(event: str, **extra: Any) -> None:
+            await bridge.send(json.dumps({"call_id": call_id, "event": event, "caller_number": caller,
+                                          "agent": panel_agent, **extra}))
+            reply = json.loads(await asyncio.wait_for(bridge.recv(), timeout_s))
+            if reply.get("type") != "ack":
+                raise RuntimeError(f"bridge refused {event}: {reply}")
+
+        await send("offered", reason_transcript=reason)
+        t0 = time.perf_counter()
+        await send("answered")
+        while True:
+            message = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
+            if message.get("type") == "screen_pop" and message.get("call_id") == call_id:
+                break
+        latency_ms = (time.perf_counter() - t0) * 1000
+        if end:
+            await send("ended")
+    return {
+        "call_id": call_id,
+        "customer": message["customer"],
+        "journey": message["journey"],
+        "journey_label": message["journey_label"],
+        "confidence": message["confidence"],
+        "acts": message["acts"],
+        "nlu_status": message["nlu_status"],
+        "latency_ms": round(latency_ms, 2),
+    }

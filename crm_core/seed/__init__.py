@@ -1,0 +1,1 @@
+"""Deterministic demo and synthetic data for the CRM."""

@@ -1,0 +1,1 @@
+"""The service layer: habilitation checks and automatic tracing live here, for the API, actions and CLI."""

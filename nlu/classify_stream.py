@@ -1,0 +1,45 @@
+"""Classify JSON lines ``{"id", "text"}`` from stdin with a trained model; one parse per line on stdout.
+
+Run in the Rasa runtime: ``.venv-rasa/bin/python -m nlu.classify_stream --model PATH``. Output lines are
+``{"id", "parse"}`` or ``{"id", "error"}``, in input order; a bad line never stops the stream.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", required=True)
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.disable(logging.WARNING)
+    from rasa.core.agent import Agent  # heavy import: after argument parsing
+
+    agent = Agent.load(args.model)
+    loop = asyncio.new_event_loop()
+    for raw in sys.stdin:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            item = json.loads(raw)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('expected an object with a string "text"')
+        except ValueError as exc:
+            print(json.dumps({"id": None, "error": f"invalid input line: {exc}"}), flush=True)
+            continue
+        try:
+            parse = loop.run_until_complete(agent.parse_message(item["text"]))
+            print(json.dumps({"id": item.get("id"), "parse": parse}, ensure_ascii=False, default=str), flush=True)
+        except Exception as exc:  # one bad text must not stop the stream
+            print(json.dumps({"id": item.get("id"), "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

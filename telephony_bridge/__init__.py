@@ -1,0 +1,1 @@
+"""Turns telephony engines' events into canonical CallEvents (the bridge's websocket protocol)."""

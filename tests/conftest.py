@@ -1,0 +1,72 @@
+"""Shared fixtures: a CRM database on SQLite and on PostgreSQL, seeded with the demo data."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.core.db import create_schema, make_engine, session_factory, transaction
+from crm_core.models import Base
+from crm_core.seed.catalogue import upsert_catalogue
+from crm_core.seed.demo import upsert_personas
+
+PG_ADMIN_URL = os.environ.get("COPILOT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_TEST_DB = "copilot_test"
+
+
+def _postgres_url() -> str:
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {admin} ({exc}); .ci/run starts it")
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_TEST_DB}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty CRM schema, on each of the two databases."""
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    eng = make_engine(url)
+    if request.param == "postgresql":
+        Base.metadata.drop_all(eng)
+    create_schema(eng)
+    yield eng
+    if request.param == "postgresql":
+        Base.metadata.drop_all(eng)
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Session factory on a database holding the catalogue and the demo personas."""
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        upsert_catalogue(session)
+        upsert_personas(session)
+    return factory
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
+    """SQLite only, for tests about something other than the database."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    create_schema(eng)
+    factory = session_factory(eng)
+    with transaction(factory) as session:
+        upsert_catalogue(session)
+        upsert_personas(session)
+    return factory
+
+
+def count_rows(factory: sessionmaker[Session], sql: str, **params: object) -> int:
+    with factory() as session:
+        return int(session.execute(text(sql), params).scalar_one())
