@@ -70,3 +70,45 @@ def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
 def count_rows(factory: sessionmaker[Session], sql: str, **params: object) -> int:
     with factory() as session:
         return int(session.execute(text(sql), params).scalar_one())
+
+
+# -- the real stack (Rasa server, action server, app), started once per session when a test asks -----
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningStack"]:
+    from assistant.model_store import ensure_model
+    from copilot_cli.stack import Stack, StackConfig, free_port
+    from crm_core.seed.synthetic import insert_synthetic
+
+    root = tmp_path_factory.mktemp("stack")
+    db_url = f"sqlite:///{root / 'crm.sqlite3'}"
+    engine = make_engine(db_url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        upsert_catalogue(session)
+        upsert_personas(session)
+        insert_synthetic(session, 50, 42)
+    model, _ = ensure_model(quiet=True)
+    config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
+                         actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs")
+    running = Stack(config, say=lambda m: None)
+    running.start()
+    try:
+        running.wait_healthy(300)
+        yield RunningStack(running, factory)
+    finally:
+        running.stop()
+        engine.dispose()
+
+
+class RunningStack:
+    def __init__(self, stack: "object", sessions: sessionmaker[Session]) -> None:
+        from copilot_cli.stack import Stack
+
+        assert isinstance(stack, Stack)
+        self.stack = stack
+        self.sessions = sessions
+        self.url = stack.config.app_url
+
+    def process(self, name: str):  # type: ignore[no-untyped-def]
+        return next(p for p in self.stack.processes if p.name == name)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
 from assistant.copilot import health, panel_ws
 from assistant.copilot.nlu_client import RasaClient
@@ -19,15 +20,15 @@ from telephony_bridge.websocket import bridge_router
 from web_widget import mount_panel
 
 
-def create_app(settings: CopilotSettings | None = None) -> FastAPI:
+def create_app(settings: CopilotSettings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_copilot_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = get_engine()
-        create_schema(engine)
+        db = engine or get_engine()
+        create_schema(db)
         app.state.settings = settings
-        app.state.session_factory = session_factory(engine)
+        app.state.session_factory = session_factory(db)
         app.state.hub = PanelHub()
         app.state.rasa = RasaClient(settings.rasa_url, settings.nlu_timeout_s, settings.chat_timeout_s)
         app.state.calls = CallSessionManager(app.state.session_factory, app.state.rasa, app.state.hub,

@@ -1,0 +1,67 @@
+"""The app in-process, with the Rasa server and the action server really down (closed ports)."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.copilot.app import create_app
+from assistant.copilot.settings import CopilotSettings
+from copilot_cli.stack import free_port
+
+
+@pytest.fixture
+def client(sqlite_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    closed = free_port()
+    settings = CopilotSettings(rasa_url=f"http://127.0.0.1:{closed}", actions_url=f"http://127.0.0.1:{closed}",
+                               nlu_timeout_s=0.5, health_timeout_s=0.5)
+    with TestClient(create_app(settings, engine=sqlite_sessions.kw["bind"])) as c:
+        yield c
+
+
+def test_health_names_what_is_down(client: TestClient) -> None:
+    r = client.get("/health")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["down"] == ["rasa", "action_server"]
+    assert body["components"]["database"]["up"] is True
+
+
+def test_with_rasa_down_the_pop_still_shows_the_customer(client: TestClient) -> None:
+    with client.websocket_connect("/ws/panel?advisor=n1.demo") as panel, \
+            client.websocket_connect("/ws/bridge") as bridge:
+        assert panel.receive_json()["type"] == "hello"
+        bridge.send_json({"call_id": "c-down", "event": "offered", "caller_number": "07 12 34 56 78",
+                          "agent": "n1.demo", "reason_transcript": "je déménage"})
+        assert bridge.receive_json()["type"] == "ack"
+        bridge.send_json({"call_id": "c-down", "event": "answered"})
+        assert bridge.receive_json()["type"] == "ack"
+        pop = panel.receive_json()
+    assert pop["type"] == "screen_pop"
+    assert pop["customer"]["display_name"] == "Mme Camille Martin"
+    assert (pop["journey"], pop["nlu_status"]) == (None, "unavailable")
+
+
+def test_panel_messages_that_make_no_sense_get_a_french_error(client: TestClient) -> None:
+    with client.websocket_connect("/ws/panel") as panel:
+        panel.receive_json()
+        panel.send_text("pas du json")
+        assert "illisible" in panel.receive_json()["detail"]
+        panel.send_json({"type": "chat", "call_id": "nope", "text": "bonjour"})
+        assert "terminé ou inconnu" in panel.receive_json()["error"]
+        panel.send_json({"type": "dance", "call_id": "nope"})
+        assert "inconnu" in panel.receive_json()["detail"]
+
+
+def test_customer_search_api_and_habilitations(client: TestClient) -> None:
+    r = client.get("/api/customers", params={"name": "Martin"})
+    assert r.status_code == 200 and r.json()[0]["line_numbers"] == ["07 12 34 56 78", "09 72 12 34 56"]
+    assert client.get("/api/customers", headers={"X-Profile": "trainer"}).status_code == 403
+    assert client.get("/api/customers/424242").status_code == 404
+
+
+def test_the_panel_page_is_served(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "Copilote" in r.text
+    assert client.get("/static/panel.js").status_code == 200
