@@ -1,5 +1,6 @@
 """Journey "manage_account": answers about the customer's account from the CRM."""
 
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,8 +12,20 @@ from crm_core.services.customers import CustomerNotFound, CustomerService
 from crm_core.services.habilitations import NotAllowed
 
 
-def _fr(d: Any) -> str:
+def today() -> date:
+    return date.today()
+
+
+def _fr(d: date) -> str:
     return d.strftime("%d/%m/%Y")
+
+
+def commitment_phrase(end: date | None, on: date) -> str:
+    if end is None:
+        return "sans engagement"
+    if end < on:
+        return f"engagement terminé depuis le {_fr(end)}"
+    return f"engagé jusqu'au {_fr(end)}"
 
 
 class ActionCommitmentEnd(Action):
@@ -38,10 +51,8 @@ class ActionCommitmentEnd(Action):
         if not lines:
             dispatcher.utter_message(text="Ce client n'a aucune ligne.")
             return []
-        parts = []
-        for line in lines:
-            end = f"engagé jusqu'au {_fr(line.commitment_end)}" if line.commitment_end else "sans engagement"
-            parts.append(f"{line.offer_label} ({line.display_number}) : {end}")
+        on = today()
+        parts = [f"{li.offer_label} ({li.display_number}) : {commitment_phrase(li.commitment_end, on)}" for li in lines]
         dispatcher.utter_message(
             text="Fin d'engagement — " + " ; ".join(parts) + ".",
             json_message={

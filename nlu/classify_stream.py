@@ -18,6 +18,14 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.disable(logging.WARNING)
+    # Our results own stdout; whatever Rasa or TensorFlow print goes to stderr.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+    def emit(record: dict) -> None:
+        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        out.flush()
+
     from rasa.core.agent import Agent  # heavy import: after argument parsing
 
     agent = Agent.load(args.model)
@@ -31,13 +39,13 @@ def main() -> int:
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise ValueError('expected an object with a string "text"')
         except ValueError as exc:
-            print(json.dumps({"id": None, "error": f"invalid input line: {exc}"}), flush=True)
+            emit({"id": None, "error": f"invalid input line: {exc}"})
             continue
         try:
             parse = loop.run_until_complete(agent.parse_message(item["text"]))
-            print(json.dumps({"id": item.get("id"), "parse": parse}, ensure_ascii=False, default=str), flush=True)
+            emit({"id": item.get("id"), "parse": parse})
         except Exception as exc:  # one bad text must not stop the stream
-            print(json.dumps({"id": item.get("id"), "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+            emit({"id": item.get("id"), "error": f"{type(exc).__name__}: {exc}"})
     return 0
 
 

@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Any
 
 import pytest
@@ -5,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
+import actions.account
 import actions.crm
 from actions.account import ActionCommitmentEnd
 from tests.conftest import count_rows
@@ -13,6 +15,7 @@ from tests.conftest import count_rows
 @pytest.fixture(autouse=True)
 def crm(sqlite_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> sessionmaker[Session]:
     monkeypatch.setattr(actions.crm, "_sessions", lambda: sqlite_sessions)
+    monkeypatch.setattr(actions.account, "today", lambda: date(2026, 11, 23))
     return sqlite_sessions
 
 
@@ -35,7 +38,7 @@ def run(metadata: dict[str, Any]) -> list[dict[str, Any]]:
 def test_answers_with_each_line_commitment_from_the_crm(crm: sessionmaker[Session]) -> None:
     [message] = run({"advisor": "n1.demo", "profile": "n1_customer_contact", "customer_id": 1})
     assert "Box Fibre 2 Gb/s + TV (09 72 12 34 56) : engagé jusqu'au 01/09/2027" in message["text"]
-    assert "Forfait 5G 200 Go (07 12 34 56 78) : engagé jusqu'au 15/03/2026" in message["text"]
+    assert "Forfait 5G 200 Go (07 12 34 56 78) : engagement terminé depuis le 15/03/2026" in message["text"]
     assert {li["commitment_end"] for li in message["custom"]["lines"]} == {"2027-09-01", "2026-03-15"}
     assert count_rows(crm, "SELECT count(*) FROM trace_events WHERE name='action.executed' AND actor='n1.demo' "
                       "AND call_id='call-42' AND customer_id=1") == 1

@@ -81,7 +81,7 @@ def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack:
     # Rasa's REST channel sends the text and the json_message as two messages.
     [said] = [m["text"] for m in reply["messages"] if m["text"]]
     [data] = [m["custom"] for m in reply["messages"] if m["custom"]]
-    assert "engagé jusqu'au 01/09/2027" in said and "15/03/2026" in said
+    assert "09 72 12 34 56" in said and "01/09/2027" in said and "15/03/2026" in said
     assert data["kind"] == "commitment_end"
     assert {li["commitment_end"] for li in data["lines"]} == {"2027-09-01", "2026-03-15"}
     with stack.sessions() as s:

@@ -18,6 +18,13 @@ function el(tag, text, className) {
   return node;
 }
 
+const LINE_STATUS = { active: "active", suspended: "suspendue", terminated: "résiliée" };
+
+function commitment(iso) {
+  if (!iso) return "sans engagement";
+  return new Date(`${iso}T23:59:59`) < new Date() ? `échu le ${frDate(iso)}` : `jusqu'au ${frDate(iso)}`;
+}
+
 function frDate(iso) {
   if (!iso) return "—";
   const [y, m, d] = iso.split("-");
@@ -46,8 +53,8 @@ function renderCustomer(customer) {
   table.append(head);
   for (const line of customer.lines) {
     const tr = el("tr");
-    tr.append(el("td", line.display_number), el("td", line.offer_label), el("td", line.status),
-      el("td", line.commitment_end ? frDate(line.commitment_end) : "sans engagement"));
+    tr.append(el("td", line.display_number, "nowrap"), el("td", line.offer_label),
+      el("td", LINE_STATUS[line.status] || line.status), el("td", commitment(line.commitment_end)));
     table.append(tr);
   }
   box.append(el("h3", "Offres détenues"), table);

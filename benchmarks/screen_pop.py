@@ -1,0 +1,308 @@
+"""Call answered → screen pop latency, measured on the real stack (Rasa server, action server, app).
+
+Seeds a temporary SQLite CRM, starts the three processes on free loopback ports, then measures in one run:
+
+1. sequential calls (offered with a reason → answered → pop on a panel websocket → ended);
+2. the same with ``--concurrency`` calls in flight at once;
+3. baselines: the bare bridge websocket round trip (one ``held`` CallEvent → its ack) and Rasa's
+   ``/model/parse`` over HTTP, one at a time and ``--concurrency`` at once.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/screen_pop.py --calls 100 --concurrency 50 --json out.json
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # run as a plain script from anywhere
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from assistant.model_store import ensure_model  # noqa: E402
+from copilot_cli.simulate import simulate_call, ws_url  # noqa: E402
+from copilot_cli.stack import Stack, StackConfig, free_port  # noqa: E402
+from crm_core.core.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
+from crm_core.seed.catalogue import upsert_catalogue  # noqa: E402
+from crm_core.seed.demo import upsert_personas  # noqa: E402
+from crm_core.seed.synthetic import insert_synthetic  # noqa: E402
+
+# Call reasons as a speech recogniser would hand them over (one per usual journey, plus one out of scope).
+REASONS = (
+    "ma box ne marche plus depuis hier",
+    "je déménage à Lille le mois prochain",
+    "je ne comprends pas ma facture",
+    "bonjour je voudrais résilier mon forfait mobile je pars chez un concurrent",
+    "la fibre coupe tout le temps le soir et la télé se fige",
+    "on m'a prélevé deux fois ce mois-ci il y a une erreur",
+    "je voudrais changer d'offre pour avoir plus de data",
+    "je n'ai plus de réseau sur mon portable depuis ce matin",
+    "j'ai perdu mon téléphone il faut bloquer la ligne",
+    "je cherche les horaires de la piscine municipale",
+)
+UNKNOWN_SHARE = 0.1  # share of callers whose number is in no CRM line
+CALL_TIMEOUT_S = 10.0  # per websocket wait inside one simulated call
+PHASE_TIMEOUT_S = 300.0  # hard bound of every measured phase
+
+Sample = tuple[str, bool]  # (calling number, whether the CRM knows it)
+
+
+def summarise(samples_ms: list[float]) -> dict[str, float | int]:
+    """Count, p50, p95 (nearest rank), max and mean of latencies in milliseconds."""
+    if not samples_ms:
+        return {"n": 0}
+    ordered = sorted(samples_ms)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+    return {"n": len(ordered), "p50": round(rank(50), 2), "p95": round(rank(95), 2),
+            "max": round(ordered[-1], 2), "mean": round(sum(ordered) / len(ordered), 2)}
+
+
+def seed_database(path: Path, customers: int) -> tuple[str, list[str]]:
+    """A CRM with the catalogue, the demo personas and ``customers`` synthetic ones; returns its URL and line numbers."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        upsert_catalogue(session)
+        upsert_personas(session)
+        insert_synthetic(session, customers, 42)
+    with factory() as session:
+        numbers = [n for (n,) in session.execute(text("SELECT number FROM lines ORDER BY id"))]
+    engine.dispose()
+    return url, numbers
+
+
+def draw_callers(numbers: list[str], count: int, rng: random.Random) -> list[Sample]:
+    """Callers drawn from the CRM's lines, with about UNKNOWN_SHARE unknown numbers."""
+    known = set(numbers)
+    callers: list[Sample] = []
+    for _ in range(count):
+        if rng.random() < UNKNOWN_SHARE:
+            number = f"+3370{rng.randrange(10**7):07d}"
+            callers.append((number, number in known))
+        else:
+            callers.append((rng.choice(numbers), True))
+    return callers
+
+
+class CallResults:
+    """Latencies and outcomes of simulated calls."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.known = self.identified = self.unknown_popped_empty = self.nlu_ok = self.errors = 0
+        self.first_error: str | None = None
+
+    def add(self, sample: Sample, pop: dict[str, Any] | BaseException) -> None:
+        if isinstance(pop, BaseException):
+            self.errors += 1
+            self.first_error = self.first_error or repr(pop)
+            return
+        self.latencies.append(pop["latency_ms"])
+        self.known += sample[1]
+        self.identified += sample[1] and pop["customer"] is not None
+        self.unknown_popped_empty += not sample[1] and pop["customer"] is None
+        self.nlu_ok += pop["nlu_status"] == "ok"
+
+    def report(self) -> dict[str, Any]:
+        return {"latency_ms": summarise(self.latencies), "calls": len(self.latencies), "errors": self.errors,
+                "known_callers": self.known, "identified": self.identified,
+                "unknown_popped_without_customer": self.unknown_popped_empty, "nlu_ok": self.nlu_ok,
+                "first_error": self.first_error}
+
+
+async def one_call(url: str, sample: Sample, reason: str) -> dict[str, Any]:
+    return await simulate_call(url, sample[0], reason, timeout_s=CALL_TIMEOUT_S)
+
+
+async def sequential_calls(url: str, callers: list[Sample], warmup: int) -> CallResults:
+    results = CallResults()
+    for i, sample in enumerate(callers):
+        try:
+            pop: dict[str, Any] | BaseException = await one_call(url, sample, REASONS[i % len(REASONS)])
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            pop = exc
+        if i >= warmup:
+            results.add(sample, pop)
+    return results
+
+
+async def concurrent_calls(url: str, callers: list[Sample], concurrency: int, warmup_rounds: int) -> CallResults:
+    """Rounds of ``concurrency`` calls started together (asyncio.gather); the first rounds are not counted."""
+    results = CallResults()
+    for r in range(len(callers) // concurrency):
+        batch = callers[r * concurrency:(r + 1) * concurrency]
+        pops = await asyncio.gather(*(one_call(url, s, REASONS[(r + i) % len(REASONS)]) for i, s in enumerate(batch)),
+                                    return_exceptions=True)
+        if r >= warmup_rounds:
+            for sample, pop in zip(batch, pops, strict=True):
+                results.add(sample, pop)
+    return results
+
+
+async def bridge_round_trips(url: str, count: int, warmup: int) -> list[float]:
+    """One ``held`` CallEvent for one call id → its ack, ``count`` times on one bridge websocket."""
+    call_id = f"bench-bridge-{os.getpid()}"
+    samples: list[float] = []
+    async with websockets.connect(ws_url(url, "/ws/bridge")) as bridge:
+        for i in range(warmup + count):
+            t0 = time.perf_counter()
+            await bridge.send(json.dumps({"call_id": call_id, "event": "held"}))
+            reply = json.loads(await asyncio.wait_for(bridge.recv(), CALL_TIMEOUT_S))
+            elapsed = (time.perf_counter() - t0) * 1000
+            if reply.get("type") != "ack":
+                raise RuntimeError(f"bridge refused the event: {reply}")
+            if i >= warmup:
+                samples.append(elapsed)
+        await bridge.send(json.dumps({"call_id": call_id, "event": "ended"}))  # ends the call's session
+        await asyncio.wait_for(bridge.recv(), CALL_TIMEOUT_S)
+    return samples
+
+
+async def rasa_parses(rasa_url: str, count: int, in_flight: int, warmup: int) -> list[float]:
+    """POST /model/parse, ``count`` times, ``in_flight`` requests at once (one connection each)."""
+    samples: list[float] = []
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(timeout=CALL_TIMEOUT_S, limits=limits) as client:
+
+        async def parse(i: int) -> float:
+            t0 = time.perf_counter()
+            r = await client.post(f"{rasa_url}/model/parse", json={"text": REASONS[i % len(REASONS)]})
+            r.raise_for_status()
+            return (time.perf_counter() - t0) * 1000
+
+        rounds = math.ceil(count / in_flight)
+        for r in range(warmup + rounds):
+            batch = await asyncio.gather(*(parse(r * in_flight + i) for i in range(in_flight)))
+            if r >= warmup:
+                samples.extend(batch)
+    return samples
+
+
+async def measure(config: StackConfig, numbers: list[str], args: argparse.Namespace,
+                  say: Callable[[str], None]) -> dict[str, Any]:
+    url, rng = config.app_url, random.Random(42)
+
+    async def phase(name: str, work: Awaitable[Any]) -> Any:
+        say(f"[bold]{name}[/]…")
+        return await asyncio.wait_for(work, PHASE_TIMEOUT_S)
+
+    warmup = args.warmup
+    seq = await phase("sequential calls", sequential_calls(url, draw_callers(numbers, warmup + args.calls, rng), warmup))
+    rounds = max(1, math.ceil(100 / args.concurrency))  # at least 100 counted samples
+    conc_callers = draw_callers(numbers, (1 + rounds) * args.concurrency, rng)
+    conc = await phase(f"{args.concurrency} calls in flight", concurrent_calls(url, conc_callers, args.concurrency, 1))
+    bridge = await phase("bridge round trips", bridge_round_trips(url, args.baseline_samples, warmup))
+    parse_1 = await phase("Rasa parse, one at a time", rasa_parses(config.rasa_url, args.baseline_samples, 1, warmup))
+    parse_n = await phase(f"Rasa parse, {args.concurrency} at once",
+                          rasa_parses(config.rasa_url, max(100, args.concurrency), args.concurrency, 1))
+    return {
+        "sequential": seq.report(),
+        "concurrent": conc.report() | {"in_flight": args.concurrency},
+        "baselines": {
+            "bridge_round_trip_ms": summarise(bridge),
+            "rasa_parse_ms": summarise(parse_1),
+            "rasa_parse_concurrent_ms": summarise(parse_n) | {"in_flight": args.concurrency},
+        },
+    }
+
+
+def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> float | None:
+    return round(a[key] / b[key], 1) if a.get(key) and b.get(key) else None
+
+
+def print_report(console: Console, results: dict[str, Any]) -> None:
+    seq, conc, base = results["sequential"], results["concurrent"], results["baselines"]
+    n = conc["in_flight"]
+    table = Table(title="Call answered → screen pop (ms)")
+    for column in ("measure", "n", "p50", "p95", "max", "mean"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    rows = [("screen pop, sequential", seq["latency_ms"]), (f"screen pop, {n} in flight", conc["latency_ms"]),
+            ("bridge ws round trip (held → ack)", base["bridge_round_trip_ms"]),
+            ("Rasa /model/parse, 1 at a time", base["rasa_parse_ms"]),
+            (f"Rasa /model/parse, {n} at once", base["rasa_parse_concurrent_ms"])]
+    for name, s in rows:
+        table.add_row(name, *(str(s.get(k, "-")) for k in ("n", "p50", "p95", "max", "mean")))
+    console.print(table)
+    for label, r in (("sequential", seq), (f"{n} in flight", conc)):
+        console.print(f"{label}: {r['calls']} pops, {r['errors']} errors; identified {r['identified']}/"
+                      f"{r['known_callers']} known callers; nlu ok {r['nlu_ok']}/{r['calls']}"
+                      + (f"; first error: {r['first_error']}" if r["first_error"] else ""))
+    console.print("ratios, p50 / p95: "
+                  f"sequential pop ÷ parse {ratio(seq['latency_ms'], base['rasa_parse_ms'], 'p50')} / "
+                  f"{ratio(seq['latency_ms'], base['rasa_parse_ms'], 'p95')}; "
+                  f"sequential pop ÷ bridge {ratio(seq['latency_ms'], base['bridge_round_trip_ms'], 'p50')} / "
+                  f"{ratio(seq['latency_ms'], base['bridge_round_trip_ms'], 'p95')}; "
+                  f"{n}-in-flight pop ÷ sequential pop {ratio(conc['latency_ms'], seq['latency_ms'], 'p50')} / "
+                  f"{ratio(conc['latency_ms'], seq['latency_ms'], 'p95')}")
+    p95_parse, p95_pop = base["rasa_parse_ms"].get("p95"), conc["latency_ms"].get("p95")
+    console.print(f"budgets: parse p95 {p95_parse} ms (≤ 40), pop p95 with {n} in flight {p95_pop} ms (≤ 150)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=100, help="sequential calls measured")
+    parser.add_argument("--concurrency", type=int, default=50, help="calls in flight at once")
+    parser.add_argument("--customers", type=int, default=2000, help="synthetic customers in the CRM")
+    parser.add_argument("--warmup", type=int, default=5, help="uncounted warm-up calls / requests")
+    parser.add_argument("--baseline-samples", type=int, default=200, help="samples of each baseline")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args()
+    if not (1 <= args.calls <= 10_000 and 1 <= args.concurrency <= 500 and 1 <= args.baseline_samples <= 10_000):
+        parser.error("--calls and --baseline-samples must be in 1..10000, --concurrency in 1..500")
+    console = Console(stderr=True)
+    say = console.print
+
+    with tempfile.TemporaryDirectory(prefix="bench-screen-pop-") as tmp:
+        root = Path(tmp)
+        say(f"seeding a CRM with {args.customers} synthetic customers…")
+        db_url, numbers = seed_database(root / "crm.sqlite3", args.customers)
+        model, trained = ensure_model(quiet=True)
+        say(f"model {model.name}{' (trained now)' if trained else ''}")
+        config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
+                             actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs")
+        stack = Stack(config, say=lambda m: say(m))
+        started = time.monotonic()
+        stack.start()
+        try:
+            stack.wait_healthy(300)
+            say(f"stack healthy after {time.monotonic() - started:.0f} s at {config.app_url}")
+            results = asyncio.run(measure(config, numbers, args, say))
+        finally:
+            stack.stop()
+
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "settings": {"calls": args.calls, "concurrency": args.concurrency, "customers": args.customers,
+                     "warmup": args.warmup, "baseline_samples": args.baseline_samples, "model": model.name},
+    } | results
+    print_report(Console(), results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
