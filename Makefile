@@ -39,8 +39,9 @@ model: app-runtime rasa-runtime  ## train the Rasa model if the assistant's data
 run: build  ## build what is missing, then run the whole stack on the embedded SQLite CRM
 	@$(COPILOT) run
 
-test: build  ## build what is missing, then run the whole suite
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+test: build  ## build what is missing, then run the whole suite (no test collected is a failure)
+	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 lint: app-runtime  ## ruff
 	$(VENV)/bin/ruff check .

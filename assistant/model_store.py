@@ -15,7 +15,7 @@ TRAINING_INPUTS = (
     ASSISTANT_DIR / "config.yml",
     ASSISTANT_DIR / "domain",
     ASSISTANT_DIR / "data",
-    REPO_ROOT / "nlu",
+    REPO_ROOT / "nlu" / "components",
     REPO_ROOT / "requirements" / "rasa.lock",
 )
 

@@ -53,7 +53,9 @@ def seed_database(customers: int, seed: int, show_progress: bool = True) -> int:
 
 @app.command()
 def seed(
-    customers: Annotated[int, typer.Option(min=0, help="Synthetic customers wanted (besides the demo personas).")] = 200,
+    customers: Annotated[
+        int, typer.Option(min=0, help="Synthetic customers wanted (besides the demo personas).")
+    ] = 200,
     seed_: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same customers.")] = 42,
 ) -> None:
     """Create the CRM schema and write demo personas plus deterministic synthetic French customers."""
@@ -123,7 +125,9 @@ def call_simulate(
 
 # -- bridge protocol -----------------------------------------------------------------------------
 @bridge_app.command("schema")
-def bridge_schema(write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
+def bridge_schema(
+    write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
     """Print (or write) the CallEvent JSON Schema."""
     from telephony_bridge.events import json_schema
 
@@ -178,9 +182,11 @@ def run(
         stack.start()
         typer.echo(f"starting Rasa ({model.name}), action server and app; logs in {stack.config.logs}")
         try:
-            stack.wait_healthy(health_timeout)
+            stack.wait_healthy(health_timeout, should_stop=lambda: stopping)
         except (RuntimeError, TimeoutError) as exc:
             raise _err(f"the stack did not become healthy: {exc}", 1) from exc
+        if stopping:
+            raise typer.Exit(0)
         typer.echo(f"Copilot ready. Advisor panel: {stack.config.app_url}/?advisor=n1.demo  (Ctrl-C to stop)")
         code = stack.supervise(lambda: stopping)
     finally:

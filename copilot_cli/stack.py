@@ -30,7 +30,7 @@ def port_of(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
-def check_port_free(host: str, port: int, what: str) -> None:
+def check_port_free(host: str, port: int, what: str, setting: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -38,7 +38,7 @@ def check_port_free(host: str, port: int, what: str) -> None:
         except OSError as exc:
             raise PortBusy(
                 f"port {port} on {host} ({what}) is busy: stop what uses it (`ss -ltnp | grep :{port}`) "
-                f"or choose another port in the settings"
+                f"or set {setting} to use another port"
             ) from exc
 
 
@@ -141,19 +141,19 @@ class Stack:
 
     def check_ports(self) -> None:
         c = self.config
-        check_port_free(c.host, c.port, "app")
-        check_port_free(*port_of(c.rasa_url), "Rasa server")
-        check_port_free(*port_of(c.actions_url), "action server")
+        check_port_free(c.host, c.port, "app", "COPILOT_PORT")
+        check_port_free(*port_of(c.rasa_url), "Rasa server", "COPILOT_RASA_URL")
+        check_port_free(*port_of(c.actions_url), "action server", "COPILOT_ACTIONS_URL")
 
     def start(self) -> None:
         self.check_ports()
         for p in self.processes:
             p.start()
 
-    def wait_healthy(self, timeout_s: float = 180.0) -> dict:
+    def wait_healthy(self, timeout_s: float = 180.0, should_stop: Callable[[], bool] = lambda: False) -> dict:
         deadline = time.monotonic() + timeout_s
         last: dict = {}
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not should_stop():
             for p in self.processes:
                 if not p.alive():
                     raise RuntimeError(f"{p.name} exited during start-up:\n{p.tail()}")
@@ -165,6 +165,8 @@ class Stack:
             except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.5)
+        if should_stop():
+            return last
         raise TimeoutError(f"stack not healthy after {timeout_s:.0f} s: {last}")
 
     def supervise(self, should_stop: Callable[[], bool], max_restarts: int = 5, window_s: float = 120.0) -> int:
@@ -176,7 +178,8 @@ class Stack:
                 recent = [t for t in p.starts if time.monotonic() - t < window_s]
                 code = p.proc.returncode if p.proc else None
                 if len(recent) >= max_restarts:
-                    self.say(f"{p.name} keeps exiting (code {code}); giving up. Last lines of {p.log_path}:\n{p.tail()}")
+                    self.say(f"{p.name} keeps exiting (code {code}); giving up. "
+                             f"Last lines of {p.log_path}:\n{p.tail()}")
                     return 1
                 delay = min(2 ** len(recent), 30)
                 self.say(f"{p.name} exited (code {code}); restarting in {delay} s (log: {p.log_path})")

@@ -27,15 +27,25 @@ class CallEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="CallEvent")
 
-    call_id: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:@-]+$",
-                                  description="Identifier of the call, stable across its events.")]
+    call_id: Annotated[
+        str,
+        Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:@-]+$",
+              description="Identifier of the call, stable across its events."),
+    ]
     event: Annotated[CallEventKind, Field(description="What happened to the call.")]
-    caller_number: Annotated[str | None, Field(max_length=32, description="Calling number (CLI) as the engine gives it.")] = None
-    reason_transcript: Annotated[str | None, Field(max_length=10_000,
-                                                   description="The call reason as said (speech recognition) or typed.")] = None
+    caller_number: Annotated[
+        str | None, Field(max_length=32, description="Calling number (CLI) as the engine gives it.")
+    ] = None
+    reason_transcript: Annotated[
+        str | None, Field(max_length=10_000, description="The call reason as said (speech recognition) or typed.")
+    ] = None
     ivr_choice: Annotated[str | None, Field(max_length=32, description="Menu choice made in the IVR (DTMF).")] = None
-    agent: Annotated[str | None, Field(max_length=80, description="Login of the advisor the call is presented to.")] = None
-    occurred_at: Annotated[datetime | None, Field(description="When the engine saw it (ISO 8601); defaults to reception.")] = None
+    agent: Annotated[
+        str | None, Field(max_length=80, description="Login of the advisor the call is presented to.")
+    ] = None
+    occurred_at: Annotated[
+        datetime | None, Field(description="When the engine saw it (ISO 8601); defaults to reception.")
+    ] = None
 
     @field_validator("occurred_at")
     @classmethod

@@ -21,7 +21,7 @@ from crm_core.core.db import transaction
 from crm_core.schemas.customer import CustomerPublic
 from crm_core.services import tracing
 from crm_core.services.actor import Actor
-from crm_core.services.customers import CustomerNotFound, CustomerService
+from crm_core.services.customers import CustomerService
 from telephony_bridge.events import CallEvent, CallEventKind
 
 log = logging.getLogger(__name__)
