@@ -4,8 +4,9 @@ Seeds a temporary SQLite CRM, starts the three processes on free loopback ports,
 
 1. sequential calls (offered with a reason → answered → pop on a panel websocket → ended);
 2. the same with ``--concurrency`` calls in flight at once;
-3. baselines: the bare bridge websocket round trip (one ``held`` CallEvent → its ack) and Rasa's
-   ``/model/parse`` over HTTP, one at a time and ``--concurrency`` at once.
+3. baselines: the same concurrent calls without a reason (so no NLU parse), the bare bridge websocket
+   round trip (one ``held`` CallEvent → its ack) and Rasa's ``/model/parse`` over HTTP, one at a time and
+   ``--concurrency`` at once.
 
 Run from the repository root::
 
@@ -78,7 +79,7 @@ def summarise(samples_ms: list[float]) -> dict[str, float | int]:
 
 
 def seed_database(path: Path, customers: int) -> tuple[str, list[str]]:
-    """A CRM with the catalogue, the demo personas and ``customers`` synthetic ones; returns its URL and line numbers."""
+    """A CRM with the catalogue, the demo personas and ``customers`` synthetic ones; its URL and line numbers."""
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     create_schema(engine)
@@ -132,7 +133,7 @@ class CallResults:
                 "first_error": self.first_error}
 
 
-async def one_call(url: str, sample: Sample, reason: str) -> dict[str, Any]:
+async def one_call(url: str, sample: Sample, reason: str | None) -> dict[str, Any]:
     return await simulate_call(url, sample[0], reason, timeout_s=CALL_TIMEOUT_S)
 
 
@@ -148,12 +149,17 @@ async def sequential_calls(url: str, callers: list[Sample], warmup: int) -> Call
     return results
 
 
-async def concurrent_calls(url: str, callers: list[Sample], concurrency: int, warmup_rounds: int) -> CallResults:
-    """Rounds of ``concurrency`` calls started together (asyncio.gather); the first rounds are not counted."""
+async def concurrent_calls(url: str, callers: list[Sample], concurrency: int, warmup_rounds: int,
+                           with_reason: bool = True) -> CallResults:
+    """Rounds of ``concurrency`` calls started together (asyncio.gather); the first rounds are not counted.
+
+    Without a reason the pop waits for no NLU parse: what is left is the app's own cost (bridge, CRM, panel).
+    """
     results = CallResults()
     for r in range(len(callers) // concurrency):
         batch = callers[r * concurrency:(r + 1) * concurrency]
-        pops = await asyncio.gather(*(one_call(url, s, REASONS[(r + i) % len(REASONS)]) for i, s in enumerate(batch)),
+        reasons = [REASONS[(r + i) % len(REASONS)] if with_reason else None for i in range(len(batch))]
+        pops = await asyncio.gather(*(one_call(url, s, reason) for s, reason in zip(batch, reasons, strict=True)),
                                     return_exceptions=True)
         if r >= warmup_rounds:
             for sample, pop in zip(batch, pops, strict=True):
@@ -209,10 +215,14 @@ async def measure(config: StackConfig, numbers: list[str], args: argparse.Namesp
         return await asyncio.wait_for(work, PHASE_TIMEOUT_S)
 
     warmup = args.warmup
-    seq = await phase("sequential calls", sequential_calls(url, draw_callers(numbers, warmup + args.calls, rng), warmup))
+    seq_callers = draw_callers(numbers, warmup + args.calls, rng)
+    seq = await phase("sequential calls", sequential_calls(url, seq_callers, warmup))
     rounds = max(1, math.ceil(100 / args.concurrency))  # at least 100 counted samples
     conc_callers = draw_callers(numbers, (1 + rounds) * args.concurrency, rng)
     conc = await phase(f"{args.concurrency} calls in flight", concurrent_calls(url, conc_callers, args.concurrency, 1))
+    no_nlu_callers = draw_callers(numbers, (1 + rounds) * args.concurrency, rng)
+    no_nlu = await phase(f"{args.concurrency} calls in flight, no reason",
+                         concurrent_calls(url, no_nlu_callers, args.concurrency, 1, with_reason=False))
     bridge = await phase("bridge round trips", bridge_round_trips(url, args.baseline_samples, warmup))
     parse_1 = await phase("Rasa parse, one at a time", rasa_parses(config.rasa_url, args.baseline_samples, 1, warmup))
     parse_n = await phase(f"Rasa parse, {args.concurrency} at once",
@@ -221,6 +231,7 @@ async def measure(config: StackConfig, numbers: list[str], args: argparse.Namesp
         "sequential": seq.report(),
         "concurrent": conc.report() | {"in_flight": args.concurrency},
         "baselines": {
+            "pop_concurrent_no_reason": no_nlu.report() | {"in_flight": args.concurrency},
             "bridge_round_trip_ms": summarise(bridge),
             "rasa_parse_ms": summarise(parse_1),
             "rasa_parse_concurrent_ms": summarise(parse_n) | {"in_flight": args.concurrency},
@@ -228,34 +239,42 @@ async def measure(config: StackConfig, numbers: list[str], args: argparse.Namesp
     }
 
 
-def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> float | None:
-    return round(a[key] / b[key], 1) if a.get(key) and b.get(key) else None
+def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """p50 and p95 of one measure divided by those of another."""
+    seq, conc, base = results["sequential"]["latency_ms"], results["concurrent"]["latency_ms"], results["baselines"]
+    pairs = {
+        "sequential pop / parse": (seq, base["rasa_parse_ms"]),
+        "sequential pop / bridge round trip": (seq, base["bridge_round_trip_ms"]),
+        "concurrent pop / sequential pop": (conc, seq),
+        "concurrent pop / concurrent parse": (conc, base["rasa_parse_concurrent_ms"]),
+        "concurrent pop / concurrent pop without NLU": (conc, base["pop_concurrent_no_reason"]["latency_ms"]),
+    }
+    return {name: {k: round(a[k] / b[k], 1) if a.get(k) and b.get(k) else None for k in ("p50", "p95")}
+            for name, (a, b) in pairs.items()}
 
 
 def print_report(console: Console, results: dict[str, Any]) -> None:
     seq, conc, base = results["sequential"], results["concurrent"], results["baselines"]
-    n = conc["in_flight"]
+    no_nlu, n = base["pop_concurrent_no_reason"], conc["in_flight"]
     table = Table(title="Call answered → screen pop (ms)")
     for column in ("measure", "n", "p50", "p95", "max", "mean"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows = [("screen pop, sequential", seq["latency_ms"]), (f"screen pop, {n} in flight", conc["latency_ms"]),
+            (f"screen pop, {n} in flight, no reason (no NLU)", no_nlu["latency_ms"]),
             ("bridge ws round trip (held → ack)", base["bridge_round_trip_ms"]),
             ("Rasa /model/parse, 1 at a time", base["rasa_parse_ms"]),
             (f"Rasa /model/parse, {n} at once", base["rasa_parse_concurrent_ms"])]
     for name, s in rows:
         table.add_row(name, *(str(s.get(k, "-")) for k in ("n", "p50", "p95", "max", "mean")))
     console.print(table)
-    for label, r in (("sequential", seq), (f"{n} in flight", conc)):
+    for label, r in (("sequential", seq), (f"{n} in flight", conc), (f"{n} in flight, no reason", no_nlu)):
         console.print(f"{label}: {r['calls']} pops, {r['errors']} errors; identified {r['identified']}/"
-                      f"{r['known_callers']} known callers; nlu ok {r['nlu_ok']}/{r['calls']}"
+                      f"{r['known_callers']} known callers; {r['unknown_popped_without_customer']}/"
+                      f"{r['calls'] - r['known_callers']} unknown popped empty; "
+                      f"nlu ok {r['nlu_ok']}/{r['calls']}"
                       + (f"; first error: {r['first_error']}" if r["first_error"] else ""))
-    console.print("ratios, p50 / p95: "
-                  f"sequential pop ÷ parse {ratio(seq['latency_ms'], base['rasa_parse_ms'], 'p50')} / "
-                  f"{ratio(seq['latency_ms'], base['rasa_parse_ms'], 'p95')}; "
-                  f"sequential pop ÷ bridge {ratio(seq['latency_ms'], base['bridge_round_trip_ms'], 'p50')} / "
-                  f"{ratio(seq['latency_ms'], base['bridge_round_trip_ms'], 'p95')}; "
-                  f"{n}-in-flight pop ÷ sequential pop {ratio(conc['latency_ms'], seq['latency_ms'], 'p50')} / "
-                  f"{ratio(conc['latency_ms'], seq['latency_ms'], 'p95')}")
+    for name, r in results["ratios"].items():
+        console.print(f"ratio {name}: p50 {r['p50']}×, p95 {r['p95']}×")
     p95_parse, p95_pop = base["rasa_parse_ms"].get("p95"), conc["latency_ms"].get("p95")
     console.print(f"budgets: parse p95 {p95_parse} ms (≤ 40), pop p95 with {n} in flight {p95_pop} ms (≤ 150)")
 
@@ -282,10 +301,10 @@ def main() -> int:
         say(f"model {model.name}{' (trained now)' if trained else ''}")
         config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
                              actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs")
-        stack = Stack(config, say=lambda m: say(m))
+        stack = Stack(config, say=lambda m: console.print(m, markup=False))
         started = time.monotonic()
-        stack.start()
         try:
+            stack.start()
             stack.wait_healthy(300)
             say(f"stack healthy after {time.monotonic() - started:.0f} s at {config.app_url}")
             results = asyncio.run(measure(config, numbers, args, say))
@@ -298,7 +317,8 @@ def main() -> int:
         "settings": {"calls": args.calls, "concurrency": args.concurrency, "customers": args.customers,
                      "warmup": args.warmup, "baseline_samples": args.baseline_samples, "model": model.name},
     } | results
-    print_report(Console(), results)
+    results["ratios"] = ratios(results)
+    print_report(Console(width=120), results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
