@@ -7,8 +7,6 @@ delays another call, and the bridge acknowledges each frame at once.
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +17,9 @@ from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, Rasa
 from assistant.copilot.panel_hub import PanelHub
 from crm_core.core.db import transaction
 from crm_core.schemas.customer import CustomerPublic
-from crm_core.services import tracing
 from crm_core.services.actor import Actor
 from crm_core.services.customers import CustomerService
+from crm_core.services.trace_buffer import TraceBuffer
 from telephony_bridge.events import CallEvent, CallEventKind
 
 log = logging.getLogger(__name__)
@@ -54,13 +52,12 @@ class CallSessionManager:
         rasa: RasaClient,
         hub: PanelHub,
         low_confidence: float = 0.5,
-        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._db = sessions
+        self._traces = TraceBuffer(sessions)
         self._rasa = rasa
         self._hub = hub
         self._low_confidence = low_confidence
-        self._clock = clock
         self.calls: dict[str, CallSession] = {}
 
     # -- bridge side -------------------------------------------------------------------------
@@ -87,7 +84,9 @@ class CallSessionManager:
     async def _apply(self, call: CallSession, event: CallEvent) -> None:
         call.caller_number = event.caller_number or call.caller_number
         call.agent = event.agent or call.agent
-        await asyncio.to_thread(self._trace_event, event)
+        self._traces.record(f"call.{event.event.value}", COPILOT, call_id=event.call_id,
+                            caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
+                            has_reason=bool(event.reason_transcript))
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
         if event.reason_transcript and event.reason_transcript.strip() != (call.reason or ""):
@@ -102,12 +101,6 @@ class CallSessionManager:
         elif event.event is not CallEventKind.REASON and event.event is not CallEventKind.OFFERED:
             call.state = event.event.value
             self._hub.publish({"type": "call_update", "call_id": call.call_id, "state": call.state}, call.agent)
-
-    def _trace_event(self, event: CallEvent) -> None:
-        with transaction(self._db) as db:
-            tracing.record(db, f"call.{event.event.value}", COPILOT, call_id=event.call_id,
-                           caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
-                           has_reason=bool(event.reason_transcript))
 
     # -- identification and analysis ---------------------------------------------------------
     async def _identify(self, call: CallSession) -> None:
@@ -126,17 +119,19 @@ class CallSessionManager:
         except NluUnavailable as exc:
             log.warning("call %s: NLU unavailable (%s)", call.call_id, exc)
             call.prediction, call.nlu_status = None, "unavailable"
-            await asyncio.to_thread(self._trace, "nlu.unavailable", call, error=str(exc)[:300])
+            self._trace("nlu.unavailable", call, error=str(exc)[:300])
             return
         call.prediction, call.nlu_status = prediction, "ok"
-        await asyncio.to_thread(self._trace, "nlu.predicted", call, journey=prediction.journey,
-                                confidence=prediction.confidence, intent=prediction.intent,
-                                entities=prediction.entities)
+        self._trace("nlu.predicted", call, journey=prediction.journey, confidence=prediction.confidence,
+                    intent=prediction.intent, entities=prediction.entities)
 
-    def _trace(self, name: str, call: CallSession, **data: Any) -> None:
-        with transaction(self._db) as db:
-            tracing.record(db, name, COPILOT, call_id=call.call_id,
-                           customer_id=call.customer.id if call.customer else None, **data)
+    def _trace(self, name: str, call: CallSession, actor: Actor = COPILOT, **data: Any) -> None:
+        self._traces.record(name, actor, call_id=call.call_id,
+                            customer_id=call.customer.id if call.customer else None, **data)
+
+    def flush_traces(self) -> bool:
+        """Wait until every trace recorded so far is committed (tests, shutdown)."""
+        return self._traces.flush()
 
     # -- panel side --------------------------------------------------------------------------
     def pop_message(self, call: CallSession) -> dict[str, Any]:
@@ -165,8 +160,8 @@ class CallSessionManager:
         message = self.pop_message(call)
         call.popped = True
         delivered = self._hub.publish(message, call.agent)
-        await asyncio.to_thread(self._trace, "screen_pop.sent", call, journey=message["journey"],
-                                identified=call.identified, panels=delivered, nlu_status=call.nlu_status)
+        self._trace("screen_pop.sent", call, journey=message["journey"], identified=call.identified,
+                    panels=delivered, nlu_status=call.nlu_status)
 
     async def attach_customer(self, call_id: str, customer_id: int, advisor: Actor) -> None:
         """The advisor picked the customer by hand (unknown number): re-pop with them."""
@@ -190,7 +185,7 @@ class CallSessionManager:
                     "error": "Cet appel est terminé ou inconnu."}
         metadata = {"advisor": advisor.login, "profile": advisor.profile, "call_id": call_id,
                     "customer_id": call.customer.id if call.customer else None}
-        await asyncio.to_thread(self._trace, "chat.asked", call, advisor=advisor.login, text=text[:500])
+        self._trace("chat.asked", call, advisor.on_call(call_id), text=text[:500])
         try:
             replies = await self._rasa.chat(call_id, text, metadata)
         except NluUnavailable:
@@ -207,3 +202,4 @@ class CallSessionManager:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
         self.calls.clear()
+        await asyncio.to_thread(self._traces.close)

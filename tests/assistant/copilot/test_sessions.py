@@ -54,7 +54,8 @@ async def test_answered_call_pops_customer_journey_and_acts(sqlite_sessions: ses
     assert (pop["journey"], pop["journey_label"], pop["nlu_status"]) == ("move", "Je déménage", "ok")
     assert "update_postal_address" in [a["code"] for a in pop["acts"]]
     await manager.handle(ev("ended"))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(manager.flush_traces)
     names = [n for (n,) in _trace_names(sqlite_sessions, "c1")]
     for expected in ("call.offered", "call.answered", "customer.read", "nlu.predicted", "screen_pop.sent",
                      "call.ended"):
@@ -89,7 +90,7 @@ async def test_nlu_down_still_pops_the_customer(sqlite_sessions: sessionmaker[Se
     pop = await _next_pop(sub)
     assert pop["customer"]["first_name"] == "Jean-Pierre"
     assert (pop["journey"], pop["nlu_status"], pop["acts"]) == (None, "unavailable", [])
-    await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(manager.flush_traces)
     assert count_rows(sqlite_sessions, "SELECT count(*) FROM trace_events WHERE name='nlu.unavailable'") == 1
 
 

@@ -1,0 +1,79 @@
+"""Traces written in batches by one background thread, off the latency-critical path.
+
+For the copilot's own events (call steps, NLU predictions, pops): ``record`` returns at once, with the
+event's time taken then; a writer thread commits what has queued up in one transaction. A failed batch is
+retried, never dropped; ``close`` (on shutdown) writes everything still queued. Reads and acts of customer
+data do not use this: their trace is written in the same transaction as the read or the act.
+"""
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.core.db import transaction
+from crm_core.models import TraceEvent
+from crm_core.models.base import utcnow
+from crm_core.services.actor import Actor
+
+log = logging.getLogger(__name__)
+
+
+class TraceBuffer:
+    def __init__(self, sessions: sessionmaker[Session], max_batch: int = 500) -> None:
+        self._sessions = sessions
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[dict[str, Any] | threading.Event] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="trace-buffer", daemon=True)
+        self._thread.start()
+
+    def record(self, name: str, actor: Actor, *, customer_id: int | None = None, call_id: str | None = None,
+               **data: Any) -> None:
+        if self._closed:
+            raise RuntimeError("trace buffer closed")
+        self._queue.put({"name": name, "actor": actor.login, "call_id": call_id or actor.call_id,
+                         "customer_id": customer_id, "data": data, "occurred_at": utcnow()})
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Block until everything recorded before this call is committed."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        self.flush(timeout_s)
+        self._closed = True
+
+    def _run(self) -> None:
+        while True:
+            batch: list[dict[str, Any]] = []
+            markers: list[threading.Event] = []
+            item = self._queue.get()
+            while True:
+                (markers if isinstance(item, threading.Event) else batch).append(item)  # type: ignore[arg-type]
+                if len(batch) >= self._max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._write(batch)
+            for marker in markers:
+                marker.set()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        delay = 0.1
+        while batch:
+            try:
+                with transaction(self._sessions) as session:
+                    session.execute(insert(TraceEvent), batch)
+                return
+            except Exception:
+                log.exception("writing %d trace events failed; retrying in %.1f s", len(batch), delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
