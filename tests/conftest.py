@@ -9,7 +9,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction
-from crm_core.models import Base
 from crm_core.seed.catalogue import upsert_catalogue
 from crm_core.seed.demo import upsert_personas
 
@@ -37,12 +36,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}" if request.param == "sqlite" else _postgres_url()
     eng = make_engine(url)
     if request.param == "postgresql":
-        Base.metadata.drop_all(eng)
+        _reset_postgres(eng)
     create_schema(eng)
     yield eng
-    if request.param == "postgresql":
-        Base.metadata.drop_all(eng)
     eng.dispose()
+
+
+def _reset_postgres(eng: Engine) -> None:
+    with eng.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
 
 
 @pytest.fixture

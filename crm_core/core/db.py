@@ -54,7 +54,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def create_schema(engine: Engine | None = None) -> None:
-    """Create the tables that are missing (idempotent)."""
-    from crm_core.models import Base
+    """Bring the schema up to date with the migrations (idempotent)."""
+    from crm_core.core.migrate import upgrade
 
-    Base.metadata.create_all(engine or get_engine())
+    upgrade(engine or get_engine())

@@ -1,9 +1,27 @@
-"""The CRM's typed SQLAlchemy 2 models."""
+"""The CRM's typed SQLAlchemy 2 models, one module per part of the 360° view."""
 
+from crm_core.models.account import Account, Contract, PaymentMethod
+from crm_core.models.activity import CommercialGesture, CustomerEvent, Interaction, Order, OrderStep
 from crm_core.models.base import Base
-from crm_core.models.customer import Customer
-from crm_core.models.line import Line
-from crm_core.models.offer import Offer
+from crm_core.models.billing import CollectionCase, Consumption, Invoice
+from crm_core.models.customer import Customer, Guardianship
+from crm_core.models.equipment import Equipment, HardwareTest
+from crm_core.models.line import Line, LineOption
+from crm_core.models.offer import Coverage, EligibilityRule, Offer
+from crm_core.models.organisation import (
+    Advisor,
+    ApplicationPack,
+    BusinessProfile,
+    Centre,
+    PackLoan,
+    Region,
+    WorkBasket,
+)
 from crm_core.models.trace import TraceEvent
 
-__all__ = ["Base", "Customer", "Line", "Offer", "TraceEvent"]
+__all__ = [
+    "Account", "Advisor", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
+    "CommercialGesture", "Consumption", "Contract", "Coverage", "Customer", "CustomerEvent", "EligibilityRule",
+    "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "Line", "LineOption", "Offer",
+    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "TraceEvent", "WorkBasket",
+]
