@@ -41,8 +41,7 @@ from assistant.model_store import ensure_model  # noqa: E402
 from copilot_cli.simulate import simulate_call, ws_url  # noqa: E402
 from copilot_cli.stack import Stack, StackConfig, free_port  # noqa: E402
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
-from crm_core.seed.catalogue import upsert_catalogue  # noqa: E402
-from crm_core.seed.demo import upsert_personas  # noqa: E402
+from crm_core.seed import seed_reference  # noqa: E402
 from crm_core.seed.synthetic import insert_synthetic  # noqa: E402
 
 # Call reasons as a speech recogniser would hand them over (one per usual journey, plus one out of scope).
@@ -85,8 +84,7 @@ def seed_database(path: Path, customers: int) -> tuple[str, list[str]]:
     create_schema(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_catalogue(session)
-        upsert_personas(session)
+        seed_reference(session)
         insert_synthetic(session, customers, 42)
     with factory() as session:
         numbers = [n for (n,) in session.execute(text("SELECT number FROM lines ORDER BY id"))]

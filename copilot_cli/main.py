@@ -30,25 +30,28 @@ def _err(message: str, code: int = 2) -> typer.Exit:
 # -- CRM data ------------------------------------------------------------------------------------
 def seed_database(customers: int, seed: int, show_progress: bool = True) -> int:
     from crm_core.core.db import create_schema, get_engine, session_factory, transaction
-    from crm_core.seed.catalogue import upsert_catalogue
-    from crm_core.seed.demo import upsert_personas
+    from crm_core.seed import seed_reference
     from crm_core.seed.synthetic import existing_synthetic, insert_synthetic
 
     engine = get_engine()
     create_schema(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_catalogue(session)
-        upsert_personas(session)
+        seed_reference(session)
         already = existing_synthetic(session)
     todo = max(customers - already, 0)
     if todo == 0:
         return 0
+    inserted = 0
     with Progress(TextColumn("seeding customers"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   disable=not show_progress) as progress:
         task = progress.add_task("seed", total=todo)
-        with transaction(factory) as session:
-            return insert_synthetic(session, customers, seed, progress=lambda n: progress.advance(task, n))
+        target = already
+        while target < customers:  # one transaction per chunk: progress is kept if interrupted
+            target = min(customers, target + 50_000)
+            with transaction(factory) as session:
+                inserted += insert_synthetic(session, target, seed, progress=lambda n: progress.advance(task, n))
+    return inserted
 
 
 @app.command()
@@ -61,6 +64,23 @@ def seed(
     """Create the CRM schema and write demo personas plus deterministic synthetic French customers."""
     inserted = seed_database(customers, seed_)
     typer.echo(f"{inserted} customers inserted ({customers} synthetic wanted, demo personas present).")
+
+
+@app.command()
+def token(user: Annotated[str, typer.Option("--user", help="Login of a seeded advisor, e.g. n1.demo.")]) -> None:
+    """Print a development bearer token for a seeded advisor."""
+    from crm_core.core.db import create_schema, get_engine, session_factory, transaction
+    from crm_core.core.security import issue_token
+    from crm_core.services.habilitations import UnknownAdvisor, actor_for
+
+    engine = get_engine()
+    create_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            actor_for(session, user)
+    except UnknownAdvisor as exc:
+        raise _err(f"{exc} (run `copilot seed` first?)") from exc
+    typer.echo(issue_token(user))
 
 
 # -- NLU -----------------------------------------------------------------------------------------
@@ -107,7 +127,7 @@ def call_simulate(
     from_: Annotated[str, typer.Option("--from", help="Caller's number.")],
     reason: Annotated[str | None, typer.Option(help="Call reason transcript.")] = None,
     url: Annotated[str | None, typer.Option(help="App URL (default: from settings).")] = None,
-    agent: Annotated[str | None, typer.Option(help="Advisor login the call is presented to.")] = None,
+    agent: Annotated[str, typer.Option(help="Login of the seeded advisor the call is presented to.")] = "n1.demo",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the pop.")] = 10.0,
 ) -> None:
     """Send one call's canonical events to the running stack; print the screen pop as JSON."""

@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 import uuid
+from urllib.parse import urlencode
 from typing import Any
 
 import websockets
@@ -17,15 +18,23 @@ async def simulate_call(
     base_url: str,
     caller: str,
     reason: str | None,
-    agent: str | None = None,
+    agent: str = "n1.demo",
     timeout_s: float = 10.0,
     call_id: str | None = None,
     end: bool = True,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    """Send offered → answered (→ ended) for one call; return the pop seen by a panel, with its latency."""
+    """Send offered → answered (→ ended) for one call; return the pop seen by a panel, with its latency.
+
+    The watching panel signs in as ``agent`` (a seeded advisor; a development token is made from the
+    settings' secret unless ``token`` is given) and follows this call only.
+    """
+    from crm_core.core.security import issue_token
+
     call_id = call_id or f"sim-{uuid.uuid4().hex[:12]}"
-    panel_agent = agent or f"sim.{call_id}"
-    async with websockets.connect(ws_url(base_url, f"/ws/panel?advisor={panel_agent}")) as panel, \
+    panel_agent = agent
+    query = urlencode({"token": token or issue_token(agent), "call_id": call_id})
+    async with websockets.connect(ws_url(base_url, f"/ws/panel?{query}")) as panel, \
             websockets.connect(ws_url(base_url, "/ws/bridge")) as bridge:
         hello = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
         assert hello["type"] == "hello", hello

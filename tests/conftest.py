@@ -9,8 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction
-from crm_core.seed.catalogue import upsert_catalogue
-from crm_core.seed.demo import upsert_personas
+from crm_core.seed import seed_reference
 
 PG_ADMIN_URL = os.environ.get("COPILOT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_TEST_DB = "copilot_test"
@@ -53,8 +52,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     """Session factory on a database holding the catalogue and the demo personas."""
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_catalogue(session)
-        upsert_personas(session)
+        seed_reference(session)
     return factory
 
 
@@ -65,8 +63,7 @@ def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
     create_schema(eng)
     factory = session_factory(eng)
     with transaction(factory) as session:
-        upsert_catalogue(session)
-        upsert_personas(session)
+        seed_reference(session)
     return factory
 
 
@@ -88,8 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningStack"]:
     create_schema(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_catalogue(session)
-        upsert_personas(session)
+        seed_reference(session)
         insert_synthetic(session, 50, 42)
     model, _ = ensure_model(quiet=True)
     config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",

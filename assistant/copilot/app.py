@@ -4,8 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from assistant.copilot import health, panel_ws
@@ -13,9 +12,10 @@ from assistant.copilot.nlu_client import RasaClient
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
 from assistant.copilot.settings import CopilotSettings, get_copilot_settings
-from crm_core.api.routes import customers
+from crm_core.api import problems
+from crm_core.api.routes import auth, customers, habilitations
+from crm_core.core.config import get_crm_settings
 from crm_core.core.db import create_schema, get_engine, session_factory
-from crm_core.services.habilitations import NotAllowed
 from telephony_bridge.websocket import bridge_router
 from web_widget import mount_panel
 
@@ -39,15 +39,16 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
 
     app = FastAPI(title="Mon CRM — copilote conseiller", version="0.1.0", lifespan=lifespan)
 
-    @app.exception_handler(NotAllowed)
-    async def _forbidden(_request: Request, exc: NotAllowed) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
+    problems.install(app)
 
     async def handle_call_event(event):  # type: ignore[no-untyped-def]
         await app.state.calls.handle(event)
 
     app.include_router(health.router)
     app.include_router(customers.router)
+    app.include_router(habilitations.router)
+    if get_crm_settings().env == "development":
+        app.include_router(auth.router)
     app.include_router(bridge_router(handle_call_event))
     app.include_router(panel_ws.router)
     mount_panel(app)

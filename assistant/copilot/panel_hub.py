@@ -13,9 +13,12 @@ ALL_ADVISORS = "*"
 @dataclass(eq=False)
 class Subscriber:
     advisor: str
+    call_id: str | None = None  # follow one call only
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
 
-    def wants(self, agent: str | None) -> bool:
+    def wants(self, agent: str | None, call_id: str | None) -> bool:
+        if self.call_id is not None and call_id != self.call_id:
+            return False
         return agent is None or self.advisor in (agent, ALL_ADVISORS)
 
 
@@ -23,8 +26,8 @@ class PanelHub:
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
 
-    def subscribe(self, advisor: str) -> Subscriber:
-        sub = Subscriber(advisor)
+    def subscribe(self, advisor: str, call_id: str | None = None) -> Subscriber:
+        sub = Subscriber(advisor, call_id)
         self._subscribers.add(sub)
         return sub
 
@@ -35,7 +38,7 @@ class PanelHub:
         """Queue the message for every panel of ``agent`` (all panels when None); returns how many."""
         delivered = 0
         for sub in list(self._subscribers):
-            if not sub.wants(agent):
+            if not sub.wants(agent, message.get("call_id")):
                 continue
             try:
                 sub.queue.put_nowait(message)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
+from crm_core.core.security import InvalidToken, verify_token
 from crm_core.services.actor import Actor
-from crm_core.services.customers import CustomerNotFound
-from crm_core.services.habilitations import NotAllowed
+from crm_core.services.errors import NotFound
+from crm_core.services.habilitations import NotAllowed, UnknownAdvisor, actor_for
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +24,30 @@ def _error(detail: str) -> dict[str, str]:
     return {"type": "error", "detail": detail}
 
 
+def _authenticate(ws: WebSocket, token: str) -> Actor:
+    login = verify_token(token)
+    with ws.app.state.session_factory() as session:
+        return actor_for(session, login)
+
+
 @router.websocket("/ws/panel")
 async def panel(
     ws: WebSocket,
-    advisor: Annotated[str, Query(max_length=80)] = "n1.demo",
-    profile: Annotated[str, Query(max_length=40)] = "n1_customer_contact",
+    token: Annotated[str, Query(max_length=4096)] = "",
+    call_id: Annotated[str | None, Query(max_length=80)] = None,
 ) -> None:
+    """The advisor's panel, authenticated by a bearer token in ``token``; ``call_id`` follows one call only."""
     hub: PanelHub = ws.app.state.hub
     manager: CallSessionManager = ws.app.state.calls
-    actor = Actor(advisor, profile)
     await ws.accept()
-    sub = hub.subscribe(advisor)
+    try:
+        actor = await asyncio.to_thread(_authenticate, ws, token)
+    except (InvalidToken, UnknownAdvisor) as exc:
+        await ws.send_json(_error(str(exc)))
+        await ws.close(code=4401, reason="authentication required")
+        return
+    advisor = actor.login
+    sub = hub.subscribe(advisor, call_id)
 
     async def pump() -> None:
         while True:
@@ -41,7 +55,8 @@ async def panel(
 
     sender = asyncio.create_task(pump())
     try:
-        await ws.send_json({"type": "hello", "advisor": advisor})
+        await ws.send_json({"type": "hello", "advisor": advisor, "profile": actor.profile,
+                            "permissions": sorted(actor.permissions)})
         while True:
             raw = await ws.receive_text()
             try:
@@ -62,7 +77,7 @@ async def panel(
                     await manager.attach_customer(call_id, int(message["customer_id"]), actor)
                 except (KeyError, ValueError, TypeError):
                     sub.queue.put_nowait(_error("Appel terminé ou client invalide."))
-                except CustomerNotFound as exc:
+                except NotFound as exc:
                     sub.queue.put_nowait(_error(str(exc)))
                 except NotAllowed as exc:
                     sub.queue.put_nowait(_error(str(exc)))

@@ -19,12 +19,13 @@ from crm_core.core.db import transaction
 from crm_core.schemas.customer import CustomerPublic
 from crm_core.services.actor import Actor
 from crm_core.services.customers import CustomerService
+from crm_core.services.habilitations import system_actor
 from crm_core.services.trace_buffer import TraceBuffer
 from telephony_bridge.events import CallEvent, CallEventKind
 
 log = logging.getLogger(__name__)
 
-COPILOT = Actor("copilot", "system")
+COPILOT = system_actor()
 
 
 @dataclass

@@ -4,9 +4,14 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from crm_core.core.security import InvalidToken, verify_token
 from crm_core.services.actor import Actor
+from crm_core.services.habilitations import UnknownAdvisor, actor_for
+
+bearer = HTTPBearer(auto_error=False, description="Bearer JWT: `copilot token --user n1.demo` in development")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -16,15 +21,20 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_actor(
-    x_advisor: Annotated[str, Header()] = "n1.demo",
-    x_profile: Annotated[str, Header()] = "n1_customer_contact",
-    x_call_id: Annotated[str | None, Header()] = None,
-) -> Actor:
-    # Walking skeleton: the advisor identity comes from headers set by the panel.
-    # The habilitations issue replaces this with a verified bearer JWT.
-    return Actor(login=x_advisor, profile=x_profile, call_id=x_call_id)
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_actor(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_call_id: Annotated[str | None, Header(max_length=80, description="The call the request is made on")] = None,
+) -> Actor:
+    """The advisor behind a valid bearer token, with today's effective permissions (401 otherwise)."""
+    try:
+        login = verify_token(credentials.credentials if credentials else "")
+        return actor_for(session, login, x_call_id)
+    except UnknownAdvisor as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
 ActorDep = Annotated[Actor, Depends(get_actor)]

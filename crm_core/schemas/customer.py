@@ -1,11 +1,11 @@
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class LinePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+    id: int
     number: str
     display_number: str
     kind: str
@@ -29,6 +29,7 @@ class CustomerPublic(BaseModel):
     age: int | None
     email: str | None
     address: str
+    version: int
     lines: list[LinePublic]
 
 
@@ -36,3 +37,42 @@ class CustomerListItem(BaseModel):
     id: int
     display_name: str
     line_numbers: list[str]
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerListItem]
+    next_cursor: str | None
+
+
+class TraceItem(BaseModel):
+    id: int
+    occurred_at: datetime
+    name: str
+    actor: str
+    call_id: str | None
+    data: dict[str, Any]
+
+
+class TracePage(BaseModel):
+    items: list[TraceItem]
+    next_cursor: str | None
+
+
+class View360Field(BaseModel):
+    name: str
+    label: str
+    value: Any
+    display: str | list[str]
+    priority: str
+
+
+class View360Block(BaseModel):
+    name: str
+    label: str
+    fields: list[View360Field]
+
+
+class View360(BaseModel):
+    customer_id: int
+    version: int
+    blocks: list[View360Block]

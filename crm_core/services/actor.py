@@ -1,16 +1,17 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who does something: an advisor (login + business profile) or a component."""
+    """Who does something: an advisor (login, business profile, effective permissions) or a component."""
 
     login: str
     profile: str = "n1_customer_contact"
     call_id: str | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
 
     def on_call(self, call_id: str | None) -> "Actor":
-        return Actor(self.login, self.profile, call_id)
+        return replace(self, call_id=call_id)
 
-
-SYSTEM = Actor("system", "system")
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions

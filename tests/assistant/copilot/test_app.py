@@ -5,10 +5,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.websockets import WebSocketDisconnect
 
 from assistant.copilot.app import create_app
 from assistant.copilot.settings import CopilotSettings
 from copilot_cli.stack import free_port
+from crm_core.core.security import issue_token
+from tests.factories import auth
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def test_health_names_what_is_down(client: TestClient) -> None:
 
 
 def test_with_rasa_down_the_pop_still_shows_the_customer(client: TestClient) -> None:
-    with client.websocket_connect("/ws/panel?advisor=n1.demo") as panel, \
+    with client.websocket_connect(f"/ws/panel?token={issue_token('n1.demo')}") as panel, \
             client.websocket_connect("/ws/bridge") as bridge:
         assert panel.receive_json()["type"] == "hello"
         bridge.send_json({"call_id": "c-down", "event": "offered", "caller_number": "07 12 34 56 78",
@@ -43,9 +46,18 @@ def test_with_rasa_down_the_pop_still_shows_the_customer(client: TestClient) -> 
     assert (pop["journey"], pop["nlu_status"]) == (None, "unavailable")
 
 
+def test_the_panel_needs_a_valid_token(client: TestClient) -> None:
+    for query in ("", "?token=nope", f"?token={issue_token('nobody.here')}"):
+        with client.websocket_connect(f"/ws/panel{query}") as panel:
+            assert panel.receive_json()["type"] == "error"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                panel.receive_json()
+            assert closed.value.code == 4401
+
+
 def test_panel_messages_that_make_no_sense_get_a_french_error(client: TestClient) -> None:
-    with client.websocket_connect("/ws/panel") as panel:
-        panel.receive_json()
+    with client.websocket_connect(f"/ws/panel?token={issue_token('n1.demo')}") as panel:
+        assert panel.receive_json()["profile"] == "n1_customer_contact"
         panel.send_text("pas du json")
         assert "illisible" in panel.receive_json()["detail"]
         panel.send_json({"type": "chat", "call_id": "nope", "text": "bonjour"})
@@ -55,10 +67,10 @@ def test_panel_messages_that_make_no_sense_get_a_french_error(client: TestClient
 
 
 def test_customer_search_api_and_habilitations(client: TestClient) -> None:
-    r = client.get("/api/customers", params={"name": "Martin"})
-    assert r.status_code == 200 and r.json()[0]["line_numbers"] == ["07 12 34 56 78", "09 72 12 34 56"]
-    assert client.get("/api/customers", headers={"X-Profile": "trainer"}).status_code == 403
-    assert client.get("/api/customers/424242").status_code == 404
+    r = client.get("/api/customers", params={"name": "Martin"}, headers=auth("n1.demo"))
+    assert r.status_code == 200 and r.json()["items"][0]["line_numbers"] == ["07 12 34 56 78", "09 72 12 34 56"]
+    assert client.get("/api/customers", headers=auth("trainer.demo")).status_code == 403
+    assert client.get("/api/customers").status_code == 401
 
 
 def test_the_panel_page_is_served(client: TestClient) -> None:

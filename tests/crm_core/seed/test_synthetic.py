@@ -1,12 +1,13 @@
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from stdnum import iban as stdnum_iban
 
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction
-from crm_core.models import Customer, Line
+from crm_core.models import Account, Customer, Line, PaymentMethod
 from crm_core.phone import to_e164
-from crm_core.seed.catalogue import upsert_catalogue
+from crm_core.seed import seed_reference
 from crm_core.seed.synthetic import FIRST_SYNTHETIC_ID, insert_synthetic
 
 
@@ -15,7 +16,7 @@ def _db(path: Path) -> sessionmaker[Session]:
     create_schema(engine)
     factory = session_factory(engine)
     with transaction(factory) as s:
-        upsert_catalogue(s)
+        seed_reference(s)
     return factory
 
 
@@ -54,9 +55,12 @@ def test_synthetic_data_looks_french_and_valid(tmp_path: Path) -> None:
     with transaction(factory) as s:
         insert_synthetic(s, 40, 1)
     with factory() as s:
-        customers = list(s.scalars(select(Customer)))
+        customers = list(s.scalars(select(Customer).where(Customer.id >= FIRST_SYNTHETIC_ID)))
         numbers = list(s.scalars(select(Line.number)))
-    assert min(c.id for c in customers) == FIRST_SYNTHETIC_ID
+        ibans = list(s.scalars(select(PaymentMethod.iban).where(PaymentMethod.account_id >= FIRST_SYNTHETIC_ID)))
+        accounts = s.scalar(select(func.count()).select_from(Account).where(Account.customer_id >= FIRST_SYNTHETIC_ID))
+    assert len(customers) == 40 and min(c.id for c in customers) == FIRST_SYNTHETIC_ID
+    assert accounts == 40 and len(ibans) == 40 and all(stdnum_iban.is_valid(i) for i in ibans)
     assert all(len(c.postcode) == 5 and c.postcode.isdigit() for c in customers)
     assert all(c.email and c.email.isascii() and c.email.count("@") == 1 for c in customers)
     assert len(numbers) == len(set(numbers)) and len(numbers) >= 40

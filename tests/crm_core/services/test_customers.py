@@ -2,12 +2,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.core.db import transaction
-from crm_core.services.actor import Actor
 from crm_core.services.customers import CustomerNotFound, CustomerService
 from crm_core.services.habilitations import NotAllowed
 from tests.conftest import count_rows
+from tests.factories import advisor
 
-N1 = Actor("n1.demo", "n1_customer_contact", call_id="call-1")
+N1 = advisor(login="n1.demo", call_id="call-1")
 
 
 def test_a_line_number_in_any_french_form_finds_its_holder(sessions: sessionmaker[Session]) -> None:
@@ -40,7 +40,7 @@ def test_unknown_or_unreadable_numbers_find_nobody_but_are_traced(
 
 
 def test_the_trainer_profile_reads_no_customer_data(sessions: sessionmaker[Session]) -> None:
-    trainer = Actor("trainer.demo", "trainer")
+    trainer = advisor("trainer")
     with transaction(sessions) as db, pytest.raises(NotAllowed, match="habilité"):
         CustomerService(db, trainer).find_by_line("07 12 34 56 78")
     with transaction(sessions) as db, pytest.raises(NotAllowed):
@@ -57,7 +57,7 @@ def test_search_by_name_prefix_and_by_line(sessions: sessionmaker[Session]) -> N
         by_name = CustomerService(db, N1).search(name="lef")
         by_line = CustomerService(db, N1).search(line="09 98 44 55 66")
         by_bad_line = CustomerService(db, N1).search(line="pas un numéro")
-    assert [c.display_name for c in by_name] == ["M. Jean-Pierre Lefèvre"]
-    assert [c.id for c in by_line] == [2]
-    assert by_line[0].line_numbers == ["07 98 76 54 32", "09 98 44 55 66"]
-    assert by_bad_line == []
+    assert [c.display_name for c in by_name.items] == ["M. Jean-Pierre Lefèvre"]
+    assert [c.id for c in by_line.items] == [2]
+    assert by_line.items[0].line_numbers == ["07 98 76 54 32", "09 98 44 55 66"]
+    assert by_bad_line.items == [] and by_bad_line.next_cursor is None

@@ -1,0 +1,66 @@
+"""Commercial and technical eligibility of the catalogue's offers for one customer (the catalogue filter)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.models import CollectionCase, Coverage, Customer, EligibilityRule, Offer
+from crm_core.services.formatting import years_between
+
+
+@dataclass
+class Context:
+    customer: Customer
+    coverage: Coverage | None
+    open_collection: bool
+    payer_quality: str
+    today: date
+
+
+@dataclass
+class Verdict:
+    offer_code: str
+    label: str
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)  # French, one per failed rule
+
+
+def _passes(rule: EligibilityRule, ctx: Context) -> bool:
+    p = rule.params or {}
+    c, cov = ctx.customer, ctx.coverage
+    match rule.rule:
+        case "min_age":
+            return c.birth_date is not None and years_between(c.birth_date, ctx.today) >= int(p.get("years", 18))
+        case "no_unpaid":
+            return not ctx.open_collection and ctx.payer_quality != "bad"
+        case "segment":
+            return c.segment in p.get("in", [])
+        case "fibre_available":
+            return bool(cov and cov.fibre)
+        case "adsl_min_mbps":
+            return bool(cov and cov.adsl_max_mbps >= int(p.get("mbps", 0)))
+        case "mobile_5g":
+            return bool(cov and cov.mobile_5g)
+    raise ValueError(f"unknown eligibility rule {rule.rule!r} on offer {rule.offer_code}")
+
+
+def context_for(session: Session, customer: Customer, account_ids: list[int], payer_quality: str,
+                today: date | None = None) -> Context:
+    open_collection = bool(account_ids) and session.scalar(
+        select(CollectionCase.id).where(CollectionCase.account_id.in_(account_ids),
+                                        CollectionCase.status == "open").limit(1)) is not None
+    return Context(customer, session.get(Coverage, customer.postcode), open_collection, payer_quality,
+                   today or date.today())
+
+
+def catalogue_filter(session: Session, ctx: Context, held: set[str]) -> list[Verdict]:
+    """Every plan of the catalogue the customer does not hold, eligible first, with why not otherwise."""
+    verdicts = []
+    for offer in session.scalars(select(Offer).where(Offer.kind == "plan").order_by(Offer.monthly_price)):
+        if offer.code in held:
+            continue
+        failed = [r.label for r in offer.rules if not _passes(r, ctx)]
+        verdicts.append(Verdict(offer.code, offer.label, not failed, failed))
+    return sorted(verdicts, key=lambda v: not v.eligible)

@@ -1,0 +1,60 @@
+"""How values read in French on an advisor's screen."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from crm_core.phone import to_national
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
+LINE_STATUS = {"active": "active", "suspended": "suspendue", "terminated": "résiliée"}
+OWNERSHIP = {"bought": "achetée", "rented": "louée", "lent": "prêtée"}
+CHANNELS = {"web": "web", "shop": "boutique", "phone": "téléphone", "letter": "courrier", "email": "e-mail",
+            "sms": "SMS", "direct_debit": "prélèvement", "card": "carte bancaire", "transfer": "virement",
+            "cheque": "chèque"}
+EVENT_KINDS = {"move": "Déménagement", "complaint": "Réclamation", "scheduled_termination": "Résiliation programmée",
+               "withdrawal": "Rétractation", "collection": "Recouvrement"}
+PAYER_QUALITY = {"good": "bon payeur", "watch": "à surveiller", "bad": "mauvais payeur"}
+LOYALTY = {"standard": "Standard", "silver": "Argent", "gold": "Or"}
+GUARDIANSHIP = {"tutelle": "Sous tutelle", "curatelle": "Sous curatelle", "sauvegarde": "Sous sauvegarde de justice"}
+
+
+def d(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y")
+
+
+def dt(value: datetime) -> str:
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def month(value: date) -> str:
+    return f"{_MONTHS[value.month - 1]} {value.year}"
+
+
+def eur(value: Decimal | float | int) -> str:
+    amount = f"{Decimal(value):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{amount} €"
+
+
+def phone(e164: str | None) -> str:
+    return to_national(e164) if e164 else "—"
+
+
+def years_between(start: date, end: date) -> int:
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def data_volume(mb: int) -> str:
+    return f"{mb / 1024:.1f} Go".replace(".", ",") if mb >= 1024 else f"{mb} Mo"
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    import calendar
+
+    year, month0 = divmod(start.month - 1 + months, 12)
+    year += start.year
+    day = min(start.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day)

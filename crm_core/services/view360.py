@@ -1,0 +1,475 @@
+"""The 360° view: six blocks in the seed's order, fields by priority, only what the actor may see.
+
+``load_file`` gathers everything about one customer in a fixed number of queries; the field catalogue
+below turns it into labelled values (raw ``value`` for programs, French ``display`` for people).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import desc, select
+from sqlalchemy.orm import Session
+
+from crm_core.models import (
+    Account,
+    CollectionCase,
+    CommercialGesture,
+    Consumption,
+    Customer,
+    CustomerEvent,
+    Equipment,
+    Interaction,
+    Invoice,
+    Order,
+    TraceEvent,
+)
+from crm_core.services import eligibility as elig
+from crm_core.services import formatting as fmt
+from crm_core.services.validation import mask_iban
+
+BLOCKS: tuple[tuple[str, str], ...] = (
+    ("identification", "Identification"),
+    ("commercial", "Vision commerciale"),
+    ("offers", "Offres détenues"),
+    ("billing", "Facturation"),
+    ("alerts", "Spots et alertes"),
+    ("equipment", "Équipements"),
+)
+PRIORITIES = ("indispensable", "important", "secondary")
+HISTORY_ACTS = {"customer.updated": "Coordonnées modifiées", "payment_method.changed": "Moyen de paiement modifié",
+                "option.added": "Option ajoutée", "option.removed": "Option retirée",
+                "guardianship.changed": "Mesure de protection modifiée", "screen_pop.sent": "Appel reçu",
+                "action.executed": "Réponse du copilote"}
+
+
+@dataclass
+class CustomerFile:
+    """Everything the 360° view shows about one customer, loaded once."""
+
+    customer: Customer
+    accounts: list[Account]
+    consumptions: list[Consumption]
+    invoices: list[Invoice]
+    collection: list[CollectionCase]
+    orders: list[Order]
+    events: list[CustomerEvent]
+    interactions: list[Interaction]
+    traces: list[TraceEvent]
+    equipment: list[Equipment]
+    gestures: list[CommercialGesture]
+    eligibility: list[elig.Verdict] = field(default_factory=list)
+    today: date = field(default_factory=date.today)
+
+    @property
+    def account(self) -> Account | None:
+        return self.accounts[0] if self.accounts else None
+
+
+def load_file(session: Session, customer: Customer, today: date | None = None) -> CustomerFile:
+    cid = customer.id
+    accounts = list(session.scalars(select(Account).where(Account.customer_id == cid).order_by(Account.id)))
+    account_ids = [a.id for a in accounts]
+    line_ids = [li.id for li in customer.lines]
+    latest: list[Consumption] = []
+    if line_ids:
+        rows = session.scalars(select(Consumption).where(Consumption.line_id.in_(line_ids))
+                               .order_by(Consumption.line_id, desc(Consumption.month)))
+        seen: set[int] = set()
+        for row in rows:
+            if row.line_id not in seen:
+                seen.add(row.line_id)
+                latest.append(row)
+    by_account = Invoice.account_id.in_(account_ids)
+    file = CustomerFile(
+        customer=customer,
+        accounts=accounts,
+        consumptions=latest,
+        invoices=list(session.scalars(select(Invoice).where(by_account).order_by(desc(Invoice.issued_on)).limit(7))),
+        collection=list(session.scalars(select(CollectionCase).where(
+            CollectionCase.account_id.in_(account_ids), CollectionCase.status == "open"))),
+        orders=list(session.scalars(select(Order).where(Order.customer_id == cid, Order.status == "in_progress")
+                                    .order_by(desc(Order.placed_on)))),
+        events=list(session.scalars(select(CustomerEvent).where(CustomerEvent.customer_id == cid,
+                                                                CustomerEvent.status == "open")
+                                    .order_by(CustomerEvent.opened_on))),
+        interactions=list(session.scalars(select(Interaction).where(Interaction.customer_id == cid)
+                                          .order_by(desc(Interaction.occurred_at)).limit(20))),
+        traces=list(session.scalars(select(TraceEvent).where(TraceEvent.customer_id == cid,
+                                                             TraceEvent.name.in_(HISTORY_ACTS))
+                                    .order_by(desc(TraceEvent.id)).limit(10))),
+        equipment=list(session.scalars(select(Equipment).where(Equipment.customer_id == cid).order_by(Equipment.id))),
+        gestures=list(session.scalars(select(CommercialGesture).where(CommercialGesture.customer_id == cid)
+                                      .order_by(desc(CommercialGesture.granted_on)).limit(5))),
+        today=today or date.today(),
+    )
+    held = {li.offer_code for li in customer.lines}
+    ctx = elig.context_for(session, customer, account_ids,
+                                  file.account.payer_quality if file.account else "good", file.today)
+    file.eligibility = elig.catalogue_filter(session, ctx, held)
+    return file
+
+
+# -- the field catalogue ---------------------------------------------------------------------------
+Display = str | list[str]
+Compute = Callable[[CustomerFile], tuple[Any, Display]]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    block: str
+    name: str
+    label: str
+    priority: str
+    compute: Compute
+    permission: str | None = None  # beyond the block's own
+
+
+def _identity(f: CustomerFile) -> tuple[Any, Display]:
+    c = f.customer
+    return ({"civility": c.civility, "first_name": c.first_name, "last_name": c.last_name},
+            f"{c.civility} {c.first_name} {c.last_name}".strip())
+
+
+def _birth(f: CustomerFile) -> tuple[Any, Display]:
+    b = f.customer.birth_date
+    if b is None:
+        return None, "—"
+    return b.isoformat(), f"{fmt.d(b)} ({fmt.years_between(b, f.today)} ans)"
+
+
+def _address(f: CustomerFile) -> tuple[Any, Display]:
+    c = f.customer
+    return ({"address_line": c.address_line, "postcode": c.postcode, "city": c.city},
+            f"{c.address_line}, {c.postcode} {c.city}")
+
+
+def _phones(f: CustomerFile) -> tuple[Any, Display]:
+    c = f.customer
+    return ({"contact_phone": c.contact_phone, "lines": [li.number for li in c.lines]},
+            [f"Contact : {fmt.phone(c.contact_phone)}"] + [f"Ligne : {fmt.phone(li.number)}" for li in c.lines])
+
+
+def _email(f: CustomerFile) -> tuple[Any, Display]:
+    return f.customer.email, f.customer.email or "—"
+
+
+def _guardianship(f: CustomerFile) -> tuple[Any, Display]:
+    g = f.customer.guardianship
+    if g is None:
+        return None, "Aucune mesure de protection"
+    value = {"kind": g.kind, "guardian_name": g.guardian_name, "guardian_phone": g.guardian_phone,
+             "guardian_email": g.guardian_email, "guardian_address": g.guardian_address,
+             "court_decision_on": g.court_decision_on.isoformat() if g.court_decision_on else None}
+    return value, (f"{fmt.GUARDIANSHIP.get(g.kind, g.kind)} — représentant : {g.guardian_name} "
+                   f"({fmt.phone(g.guardian_phone)}) : les actes passent par lui")
+
+
+def _tag(f: CustomerFile) -> tuple[Any, Display]:
+    tagged = [li.number for li in f.customer.lines if li.electronic_tag]
+    if not tagged:
+        return [], "Non"
+    return tagged, [f"{fmt.phone(n)} : bracelet électronique — ne jamais couper ni suspendre" for n in tagged]
+
+
+def _seniority(f: CustomerFile) -> tuple[Any, Display]:
+    since = f.customer.customer_since
+    if since is None:
+        return None, "—"
+    return since.isoformat(), f"Client depuis le {fmt.d(since)} ({fmt.years_between(since, f.today)} ans)"
+
+
+def _loyalty(f: CustomerFile) -> tuple[Any, Display]:
+    tier = f.customer.loyalty_tier
+    return tier, f"Fidélité {fmt.LOYALTY.get(tier, tier)}"
+
+
+def _revenue(f: CustomerFile) -> tuple[Any, Display]:
+    r = f.customer.revenue_12m
+    return str(r), f"{fmt.eur(r)} sur 12 mois"
+
+
+def _interests(f: CustomerFile) -> tuple[Any, Display]:
+    return f.customer.interests, ", ".join(f.customer.interests) or "—"
+
+
+def _moments(f: CustomerFile) -> tuple[Any, Display]:
+    return f.customer.life_moments, ", ".join(f.customer.life_moments) or "—"
+
+
+def _eligibility(f: CustomerFile) -> tuple[Any, Display]:
+    value = [{"offer_code": v.offer_code, "eligible": v.eligible, "reasons": v.reasons} for v in f.eligibility]
+    display = [f"{v.label} : éligible" if v.eligible else f"{v.label} : non éligible ({'; '.join(v.reasons)})"
+               for v in f.eligibility]
+    return value, display
+
+
+def _procedures(f: CustomerFile) -> tuple[Any, Display]:
+    procedures = {li.offer.label: li.offer.procedure for li in f.customer.lines if li.offer.procedure}
+    return procedures, [f"{k} : {v}" for k, v in procedures.items()] or "—"
+
+
+def _commitment(li: Any, today: date) -> str:
+    if li.commitment_end is None:
+        return "sans engagement"
+    return (f"engagement échu le {fmt.d(li.commitment_end)}" if li.commitment_end < today
+            else f"engagé jusqu'au {fmt.d(li.commitment_end)}")
+
+
+def _lines(f: CustomerFile) -> tuple[Any, Display]:
+    lines = f.customer.lines
+    value = [{"id": li.id, "number": li.number, "kind": li.kind, "status": li.status} for li in lines]
+    kinds = {"mobile": "mobile", "fixed": "fixe"}
+    return value, [f"{fmt.phone(li.number)} — ligne {kinds.get(li.kind, li.kind)} "
+                   f"{fmt.LINE_STATUS.get(li.status, li.status)}" for li in lines]
+
+
+def _offers(f: CustomerFile) -> tuple[Any, Display]:
+    value = [{"line": li.number, "offer_code": li.offer_code, "offer": li.offer.label,
+              "monthly_price": str(li.offer.monthly_price),
+              "options": [{"code": o.option_code, "label": o.option.label} for o in li.options]}
+             for li in f.customer.lines]
+    display = []
+    for li in f.customer.lines:
+        options = ", ".join(o.option.label for o in li.options) or "aucune option"
+        display.append(f"{fmt.phone(li.number)} : {li.offer.label} ({fmt.eur(li.offer.monthly_price)}/mois) — "
+                       f"{options}")
+    return value, display
+
+
+def _activation(f: CustomerFile) -> tuple[Any, Display]:
+    value = [{"line": li.number, "activation_date": li.activation_date.isoformat(),
+              "commitment_end": li.commitment_end.isoformat() if li.commitment_end else None}
+             for li in f.customer.lines]
+    return value, [f"{fmt.phone(li.number)} : activée le {fmt.d(li.activation_date)}, {_commitment(li, f.today)}"
+                   for li in f.customer.lines]
+
+
+def _consumption(f: CustomerFile) -> tuple[Any, Display]:
+    numbers = {li.id: li.number for li in f.customer.lines}
+    value, display = [], []
+    for c in f.consumptions:
+        value.append({"line": numbers.get(c.line_id), "month": c.month.isoformat(), "data_mb": c.data_mb,
+                      "voice_minutes": c.voice_minutes, "sms": c.sms, "overage_volume": c.overage_volume,
+                      "overage_amount": str(c.overage_amount)})
+        overage = (f" — hors forfait : {c.overage_volume} ({fmt.eur(c.overage_amount)})"
+                   if c.overage_amount else " — pas de hors forfait")
+        display.append(f"{fmt.phone(numbers.get(c.line_id))}, {fmt.month(c.month)} : {fmt.data_volume(c.data_mb)}, "
+                       f"{c.voice_minutes} min, {c.sms} SMS{overage}")
+    return value, display or "Aucune consommation ce mois-ci"
+
+
+def _next_invoice(f: CustomerFile) -> tuple[Any, Display]:
+    upcoming = [i for i in f.invoices if i.status == "upcoming"]
+    if not upcoming:
+        return None, "—"
+    i = upcoming[0]
+    return {"amount": str(i.amount), "issued_on": i.issued_on.isoformat()}, \
+        f"{fmt.eur(i.amount)}, émise le {fmt.d(i.issued_on)}"
+
+
+def _invoices(f: CustomerFile) -> tuple[Any, Display]:
+    status = {"paid": "payée", "unpaid": "impayée", "partial": "partiellement payée"}
+    past = [i for i in f.invoices if i.status != "upcoming"][:6]
+    return ([{"number": i.number, "issued_on": i.issued_on.isoformat(), "amount": str(i.amount),
+              "status": i.status} for i in past],
+            [f"{fmt.d(i.issued_on)} — {i.number} — {fmt.eur(i.amount)} — {status.get(i.status, i.status)}"
+             for i in past] or "Aucune facture")
+
+
+def _balance(f: CustomerFile) -> tuple[Any, Display]:
+    if f.account is None:
+        return None, "—"
+    b = f.account.balance
+    return str(b), (f"{fmt.eur(-b)} dû" if b < 0 else f"{fmt.eur(b)} (à jour)")
+
+
+def _payment_method(f: CustomerFile) -> tuple[Any, Display]:
+    methods = [m for a in f.accounts for m in a.payment_methods if m.active]
+    if not methods:
+        return None, "Aucun"
+    m = methods[0]
+    value = {"kind": m.kind, "iban": mask_iban(m.iban), "bic": m.bic, "holder": m.holder}
+    detail = f" — {mask_iban(m.iban)} — titulaire {m.holder}" if m.iban else ""
+    return value, f"{fmt.CHANNELS.get(m.kind, m.kind).capitalize()}{detail}"
+
+
+def _payment_channel(f: CustomerFile) -> tuple[Any, Display]:
+    if f.account is None:
+        return None, "—"
+    a = f.account
+    return ({"payment_channel": a.payment_channel, "invoice_delivery": a.invoice_delivery},
+            f"Paiement par {fmt.CHANNELS.get(a.payment_channel, a.payment_channel)}, facture "
+            f"{'papier' if a.invoice_delivery == 'paper' else 'électronique'}")
+
+
+def _payer_quality(f: CustomerFile) -> tuple[Any, Display]:
+    q = f.account.payer_quality if f.account else "good"
+    return q, fmt.PAYER_QUALITY.get(q, q).capitalize()
+
+
+def _collection(f: CustomerFile) -> tuple[Any, Display]:
+    stage = {"reminder": "relance", "formal_notice": "mise en demeure", "suspension": "suspension",
+             "litigation": "contentieux"}
+    value = [{"opened_on": c.opened_on.isoformat(), "amount_due": str(c.amount_due), "stage": c.stage,
+              "payment_extension_until": c.payment_extension_until.isoformat() if c.payment_extension_until else None}
+             for c in f.collection]
+    display = [f"Dossier ouvert le {fmt.d(c.opened_on)} : {fmt.eur(c.amount_due)} dus, étape "
+               f"{stage.get(c.stage, c.stage)}" + (f", délai accordé jusqu'au {fmt.d(c.payment_extension_until)}"
+                                                   if c.payment_extension_until else
+                                                   " — outils : délai de paiement, échéancier")
+               for c in f.collection]
+    return value, display or "Aucun dossier de recouvrement"
+
+
+def _orders(f: CustomerFile) -> tuple[Any, Display]:
+    value, display = [], []
+    for o in f.orders:
+        pending = [s for s in o.steps if s.status != "done"]
+        done = len(o.steps) - len(pending)
+        value.append({"number": o.number, "channel": o.channel, "kind": o.kind, "placed_on": o.placed_on.isoformat(),
+                      "steps": [{"label": s.label, "status": s.status,
+                                 "expected_on": s.expected_on.isoformat() if s.expected_on else None}
+                                for s in o.steps]})
+        nxt = pending[0] if pending else None
+        remaining = f", reste : {', '.join(s.label for s in pending)}" if pending else ""
+        due = f" (prévu le {fmt.d(nxt.expected_on)})" if nxt and nxt.expected_on else ""
+        display.append(f"{o.kind} {o.number} passée en {fmt.CHANNELS.get(o.channel, o.channel)} le "
+                       f"{fmt.d(o.placed_on)} : étape {done + 1}/{len(o.steps)}{due}{remaining}")
+    return value, display or "Aucune commande en cours"
+
+
+def _events(f: CustomerFile, with_collection: bool) -> tuple[Any, Display]:
+    events = [e for e in f.events if with_collection or e.kind != "collection"]
+    return ([{"kind": e.kind, "opened_on": e.opened_on.isoformat(),
+              "due_on": e.due_on.isoformat() if e.due_on else None, "summary": e.summary} for e in events],
+            [f"{fmt.EVENT_KINDS.get(e.kind, e.kind)} depuis le {fmt.d(e.opened_on)}"
+             + (f", échéance {fmt.d(e.due_on)}" if e.due_on else "") + f" : {e.summary}" for e in events]
+            or "Aucun événement en cours")
+
+
+def _history(f: CustomerFile) -> tuple[Any, Display]:
+    items: list[tuple[Any, dict[str, Any], str]] = []
+    for i in f.interactions[:10]:
+        items.append((i.occurred_at.replace(tzinfo=None), {"at": i.occurred_at.isoformat(), "channel": i.channel,
+                                                            "summary": i.summary},
+                      f"{fmt.dt(i.occurred_at)} — {fmt.CHANNELS.get(i.channel, i.channel)} — {i.summary}"))
+    for t in f.traces:
+        items.append((t.occurred_at.replace(tzinfo=None), {"at": t.occurred_at.isoformat(), "channel": "trace",
+                                                            "summary": HISTORY_ACTS.get(t.name, t.name)},
+                      f"{fmt.dt(t.occurred_at)} — {HISTORY_ACTS.get(t.name, t.name)} ({t.actor})"))
+    items.sort(key=lambda x: x[0], reverse=True)
+    return [v for _, v, _ in items[:12]], [s for _, _, s in items[:12]] or "Aucune interaction"
+
+
+def _equipment(f: CustomerFile) -> tuple[Any, Display]:
+    return ([{"id": e.id, "kind": e.kind, "model": e.model, "serial_number": e.serial_number,
+              "ownership": e.ownership, "technical": e.technical} for e in f.equipment],
+            [f"{e.model} ({fmt.OWNERSHIP.get(e.ownership, e.ownership)} le {fmt.d(e.acquired_on)}) — "
+             f"n° {e.serial_number}" + "".join(f", {k} {v}" for k, v in e.technical.items())
+             for e in f.equipment] or "Aucun équipement")
+
+
+def _warranty(f: CustomerFile) -> tuple[Any, Display]:
+    value, display = [], []
+    for e in f.equipment:
+        until = fmt.add_months(e.acquired_on, e.warranty_months)
+        value.append({"equipment_id": e.id, "cover": e.warranty_cover, "months": e.warranty_months,
+                      "until": until.isoformat(), "deposit": str(e.deposit_amount)})
+        state = "en cours" if until >= f.today else "expirée"
+        deposit = f", dépôt de garantie {fmt.eur(e.deposit_amount)}" if e.deposit_amount else ""
+        display.append(f"{e.model} : {e.warranty_cover}, {e.warranty_months} mois jusqu'au {fmt.d(until)} "
+                       f"({state}){deposit}")
+    return value, display or "—"
+
+
+def _support(f: CustomerFile) -> tuple[Any, Display]:
+    models = {e.id: e.model for e in f.equipment}
+    value, display = [], []
+    for i in f.interactions:
+        if i.equipment_id in models:
+            value.append({"equipment_id": i.equipment_id, "at": i.occurred_at.isoformat(), "summary": i.summary})
+            display.append(f"{models[i.equipment_id]} — {fmt.dt(i.occurred_at)} : {i.summary}")
+    for e in f.equipment:
+        for t in e.tests:
+            value.append({"equipment_id": e.id, "at": t.tested_at.isoformat(), "test": t.result, "shop": t.shop_code,
+                          "summary": t.details})
+            display.append(f"{e.model} — test en boutique {t.shop_code} le {fmt.d(t.tested_at)} : "
+                           f"{'réussi' if t.result == 'pass' else 'échec'} — {t.details}")
+    return value, display or "Aucune intervention"
+
+
+def _gestures(f: CustomerFile) -> tuple[Any, Display]:
+    return ([{"granted_on": g.granted_on.isoformat(), "amount": str(g.amount), "reason": g.reason}
+             for g in f.gestures],
+            [f"{fmt.d(g.granted_on)} : {fmt.eur(g.amount)} — {g.reason} ({g.advisor_login})" for g in f.gestures]
+            or "Aucun geste commercial")
+
+
+IND, IMP, SEC = PRIORITIES
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("identification", "identity", "Identité", IND, _identity),
+    FieldSpec("identification", "birth_date", "Date de naissance et âge", IND, _birth),
+    FieldSpec("identification", "postal_address", "Adresse postale", IND, _address),
+    FieldSpec("identification", "phones", "Téléphones", IND, _phones),
+    FieldSpec("identification", "email", "E-mail", IND, _email),
+    FieldSpec("identification", "guardianship", "Mesure de protection (tutelle)", IND, _guardianship,
+              "field:guardianship"),
+    FieldSpec("identification", "electronic_tag", "Ligne bracelet électronique", IMP, _tag, "field:electronic_tag"),
+    FieldSpec("commercial", "eligibility", "Éligibilité commerciale et technique (filtre catalogue)", IND,
+              _eligibility),
+    FieldSpec("commercial", "procedures", "Modes opératoires", IND, _procedures),
+    FieldSpec("commercial", "seniority", "Ancienneté", IMP, _seniority),
+    FieldSpec("commercial", "loyalty", "Fidélité", IMP, _loyalty),
+    FieldSpec("commercial", "revenue", "Chiffre d'affaires généré", IMP, _revenue),
+    FieldSpec("commercial", "gestures", "Gestes commerciaux accordés", IMP, _gestures),
+    FieldSpec("commercial", "interests", "Centres d'intérêt", SEC, _interests),
+    FieldSpec("commercial", "life_moments", "Moments de vie", SEC, _moments),
+    FieldSpec("offers", "lines", "Lignes, statut", IND, _lines),
+    FieldSpec("offers", "offers_options", "Offre et options", IND, _offers),
+    FieldSpec("offers", "activation_commitment", "Activation et engagement", IND, _activation),
+    FieldSpec("billing", "consumption", "Consommation du mois et hors forfait", IND, _consumption),
+    FieldSpec("billing", "next_invoice", "Prochaine facture", IND, _next_invoice),
+    FieldSpec("billing", "invoice_history", "Historique des factures", IND, _invoices),
+    FieldSpec("billing", "balance", "Solde du compte", IND, _balance),
+    FieldSpec("billing", "payment_method", "Moyen de paiement", IND, _payment_method, "field:payment_method"),
+    FieldSpec("billing", "payment_channel", "Canal de paiement", IND, _payment_channel),
+    FieldSpec("billing", "payer_quality", "Qualité payeur", IMP, _payer_quality),
+    FieldSpec("billing", "collection", "Recouvrement et outils", IMP, _collection, "field:collection"),
+    FieldSpec("alerts", "orders", "Commandes en cours, étapes et délais", IND, _orders),
+    FieldSpec("alerts", "ongoing_events", "Événements en cours", IND, lambda f: _events(f, False)),
+    FieldSpec("alerts", "collection_events", "Événements de recouvrement", IND, lambda f: _events_collection(f),
+              "field:collection"),
+    FieldSpec("alerts", "history", "Historique des échanges et courriers", IMP, _history),
+    FieldSpec("equipment", "equipment", "Matériel acheté, loué ou prêté", IND, _equipment),
+    FieldSpec("equipment", "warranty", "Garantie (couverture, durée, dépôt)", IND, _warranty),
+    FieldSpec("equipment", "support_history", "Historique SAV et tests en boutique", IMP, _support),
+)
+
+
+def _events_collection(f: CustomerFile) -> tuple[Any, Display]:
+    events = [e for e in f.events if e.kind == "collection"]
+    return ([{"opened_on": e.opened_on.isoformat(), "summary": e.summary} for e in events],
+            [f"Recouvrement depuis le {fmt.d(e.opened_on)} : {e.summary}" for e in events] or "Aucun")
+
+
+def visible_fields(permissions: frozenset[str]) -> list[FieldSpec]:
+    return [f for f in FIELDS if f"block:{f.block}" in permissions and (f.permission is None or f.permission in
+                                                                        permissions)]
+
+
+def build(file: CustomerFile, permissions: frozenset[str]) -> dict[str, Any]:
+    allowed = visible_fields(permissions)
+    blocks = []
+    for name, label in BLOCKS:
+        specs = sorted((f for f in allowed if f.block == name), key=lambda f: PRIORITIES.index(f.priority))
+        if not specs:
+            continue
+        fields = []
+        for spec in specs:
+            value, display = spec.compute(file)
+            fields.append({"name": spec.name, "label": spec.label, "value": value, "display": display,
+                           "priority": spec.priority})
+        blocks.append({"name": name, "label": label, "fields": fields})
+    return {"customer_id": file.customer.id, "version": file.customer.version, "blocks": blocks}
