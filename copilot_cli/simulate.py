@@ -4,8 +4,8 @@ import asyncio
 import json
 import time
 import uuid
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import websockets
 

@@ -12,6 +12,7 @@ import websockets
 from sqlalchemy import text
 
 from copilot_cli.simulate import simulate_call, ws_url
+from crm_core.core.security import issue_token
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -67,7 +68,8 @@ def test_every_step_of_a_call_is_traced(stack: RunningStack) -> None:
 def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack: RunningStack) -> None:
     async def scenario() -> tuple[dict, dict]:
         pop = await simulate_call(stack.url, "07 12 34 56 78", "je veux résilier ma box", end=False)
-        async with websockets.connect(ws_url(stack.url, "/ws/panel?advisor=n1.chat")) as panel:
+        token = issue_token("n1.grenoble")
+        async with websockets.connect(ws_url(stack.url, f"/ws/panel?token={token}")) as panel:
             assert json.loads(await panel.recv())["type"] == "hello"
             await panel.send(json.dumps({"type": "chat", "call_id": pop["call_id"],
                                          "text": "quelle est la date de fin d'engagement ?"}))
@@ -87,7 +89,7 @@ def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack:
     with stack.sessions() as s:
         row = s.execute(text("SELECT actor, customer_id FROM trace_events WHERE name='action.executed' "
                              "AND call_id=:c"), {"c": pop["call_id"]}).one()
-    assert tuple(row) == ("n1.chat", 1)
+    assert tuple(row) == ("n1.grenoble", 1)
 
 
 def test_a_malformed_cti_event_gets_an_error_and_the_bridge_goes_on(stack: RunningStack) -> None:
