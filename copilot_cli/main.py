@@ -137,7 +137,8 @@ def call_simulate(
     s = get_copilot_settings()
     base = url or f"http://{s.host}:{s.port}"
     try:
-        pop = asyncio.run(simulate_call(base, from_, reason, agent=agent, timeout_s=timeout))
+        pop = asyncio.run(simulate_call(base, from_, reason, agent=agent, timeout_s=timeout,
+                                        bridge_token=s.bridge_token))
     except (OSError, TimeoutError) as exc:
         raise _err(f"no copilot answering at {base} ({type(exc).__name__}): start it with `make run`", 1) from exc
     typer.echo(json.dumps(pop, ensure_ascii=False))

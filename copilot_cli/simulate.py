@@ -23,6 +23,7 @@ async def simulate_call(
     call_id: str | None = None,
     end: bool = True,
     token: str | None = None,
+    bridge_token: str | None = None,
 ) -> dict[str, Any]:
     """Send offered → answered (→ ended) for one call; return the pop seen by a panel, with its latency.
 
@@ -35,7 +36,8 @@ async def simulate_call(
     panel_agent = agent
     query = urlencode({"token": token or issue_token(agent), "call_id": call_id})
     async with websockets.connect(ws_url(base_url, f"/ws/panel?{query}")) as panel, \
-            websockets.connect(ws_url(base_url, "/ws/bridge")) as bridge:
+            websockets.connect(ws_url(base_url, "/ws/bridge" + (f"?{urlencode({'token': bridge_token})}"
+                                                                if bridge_token else ""))) as bridge:
         hello = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
         assert hello["type"] == "hello", hello
 

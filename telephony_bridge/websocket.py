@@ -1,5 +1,6 @@
 """The bridge's websocket endpoint: JSON CallEvents in, one ack or error frame out per message."""
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -12,12 +13,17 @@ log = logging.getLogger(__name__)
 CallEventHandler = Callable[[CallEvent], Awaitable[None]]
 
 
-def bridge_router(handle: CallEventHandler) -> APIRouter:
+def bridge_router(handle: CallEventHandler, token: str | None = None) -> APIRouter:
+    """The bridge endpoint; when ``token`` is set, adapters must present it (``/ws/bridge?token=…``)."""
     router = APIRouter()
 
     @router.websocket("/ws/bridge")
     async def bridge(ws: WebSocket) -> None:
         await ws.accept()
+        if token is not None and not hmac.compare_digest(ws.query_params.get("token", ""), token):
+            await ws.send_json({"type": "error", "detail": "bridge token missing or wrong"})
+            await ws.close(code=4401, reason="authentication required")
+            return
         try:
             while True:
                 message = await ws.receive()

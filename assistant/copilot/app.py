@@ -49,7 +49,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(habilitations.router)
     if get_crm_settings().env == "development":
         app.include_router(auth.router)
-    app.include_router(bridge_router(handle_call_event))
+    app.include_router(bridge_router(handle_call_event, settings.bridge_token))
     app.include_router(panel_ws.router)
     mount_panel(app)
     return app

@@ -16,6 +16,7 @@ class CopilotSettings(BaseSettings):
     chat_timeout_s: float = 10.0
     health_timeout_s: float = 1.0
     low_confidence: float = 0.5
+    bridge_token: str | None = None  # when set, telephony adapters must present it on /ws/bridge
 
 
 @lru_cache

@@ -1,5 +1,7 @@
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from telephony_bridge.events import CallEvent
 from telephony_bridge.websocket import bridge_router
@@ -37,3 +39,23 @@ def test_a_failing_handler_does_not_close_the_bridge() -> None:
         ws.send_json({"call_id": "good", "event": "offered"})
         assert ws.receive_json()["type"] == "ack"
     assert [e.call_id for e in received] == ["good"]
+
+
+def test_with_a_bridge_token_only_adapters_that_present_it_get_in() -> None:
+    received: list[CallEvent] = []
+    app = FastAPI()
+
+    async def handle(event: CallEvent) -> None:
+        received.append(event)
+
+    app.include_router(bridge_router(handle, token="s3cret-bridge"))
+    with TestClient(app) as client:
+        for query in ("", "?token=wrong"):
+            with client.websocket_connect(f"/ws/bridge{query}") as ws:
+                assert ws.receive_json()["type"] == "error"
+                with pytest.raises(WebSocketDisconnect):
+                    ws.receive_json()
+        with client.websocket_connect("/ws/bridge?token=s3cret-bridge") as ws:
+            ws.send_json({"call_id": "c1", "event": "offered"})
+            assert ws.receive_json()["type"] == "ack"
+    assert [e.call_id for e in received] == ["c1"]
