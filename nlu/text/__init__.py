@@ -1,0 +1,1 @@
+"""Pure-Python French text tools (no dependency): used by the Rasa components and testable anywhere."""
