@@ -1,0 +1,30 @@
+"""The journey codes (the NLU's labels) and how a Rasa parse becomes a primary and secondary journeys.
+
+Pure Python: used by the copilot service (app runtime) and by the evaluation (Rasa runtime) alike.
+"""
+
+from typing import Any
+
+JOURNEY_CODES = ("become_customer", "change_offer", "move", "withdraw", "terminate", "manage_account",
+                 "billing_payment", "breakdown", "usage_help", "complaint", "out_of_scope")
+SECONDARY_MIN_CONFIDENCE = 0.2
+
+
+def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
+    """Journeys of the parse's intent ranking, best first (advisor-chat intents are not journeys)."""
+    ranking = parse.get("intent_ranking") or ([parse["intent"]] if parse.get("intent") else [])
+    scored = [(r["name"], float(r.get("confidence") or 0.0)) for r in ranking if r.get("name") in JOURNEY_CODES]
+    return sorted(scored, key=lambda x: x[1], reverse=True)
+
+
+def primary_and_secondary(parse: dict[str, Any],
+                          min_secondary: float = SECONDARY_MIN_CONFIDENCE) -> tuple[str | None, float, list[str]]:
+    """(primary journey, its confidence, the other journeys the caller also seems to want)."""
+    ranking = journey_ranking(parse)
+    if not ranking:
+        return None, 0.0, []
+    primary, confidence = ranking[0]
+    secondary = [name for name, score in ranking[1:3] if score >= min_secondary and name != "out_of_scope"]
+    if primary == "out_of_scope":
+        secondary = []
+    return primary, confidence, secondary
