@@ -58,7 +58,11 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
 def main() -> None:  # pragma: no cover - the process entry point used by `copilot run`
     import uvicorn
 
+    from assistant.copilot.logs import RedactSecrets, uvicorn_log_config
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
     settings = get_copilot_settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                ws_max_size=1 << 20)
+                ws_max_size=1 << 20, log_config=uvicorn_log_config())

@@ -14,6 +14,7 @@ ALL_ADVISORS = "*"
 class Subscriber:
     advisor: str
     call_id: str | None = None  # follow one call only
+    permissions: frozenset[str] = frozenset({"customer:read"})
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
 
     def wants(self, agent: str | None, call_id: str | None) -> bool:
@@ -26,8 +27,9 @@ class PanelHub:
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
 
-    def subscribe(self, advisor: str, call_id: str | None = None) -> Subscriber:
-        sub = Subscriber(advisor, call_id)
+    def subscribe(self, advisor: str, call_id: str | None = None,
+                  permissions: frozenset[str] = frozenset({"customer:read"})) -> Subscriber:
+        sub = Subscriber(advisor, call_id, permissions)
         self._subscribers.add(sub)
         return sub
 
@@ -41,7 +43,7 @@ class PanelHub:
             if not sub.wants(agent, message.get("call_id")):
                 continue
             try:
-                sub.queue.put_nowait(message)
+                sub.queue.put_nowait(message if "customer:read" in sub.permissions else _without_customer(message))
                 delivered += 1
             except asyncio.QueueFull:
                 log.warning("panel of %s is not reading; message dropped for it", sub.advisor)
@@ -49,3 +51,10 @@ class PanelHub:
 
     def __len__(self) -> int:
         return len(self._subscribers)
+
+
+def _without_customer(message: dict[str, Any]) -> dict[str, Any]:
+    """What a panel whose advisor may not read customer data gets of a message: no customer data."""
+    if message.get("customer") is None:
+        return message
+    return message | {"customer": None, "restricted": True}

@@ -47,7 +47,7 @@ async def panel(
         await ws.close(code=4401, reason="authentication required")
         return
     advisor = actor.login
-    sub = hub.subscribe(advisor, call_id)
+    sub = hub.subscribe(advisor, call_id, actor.permissions)
 
     async def pump() -> None:
         while True:

@@ -21,7 +21,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a client that reads right
+# after a successful edit sees it (and a commit that fails is the response's error, not a silent loss).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_actor(

@@ -3,10 +3,11 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import AuditMixin, Base
+from crm_core.text import fold
 
 
 class Customer(AuditMixin, Base):
@@ -15,7 +16,8 @@ class Customer(AuditMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     civility: Mapped[str] = mapped_column(String(10), default="")
     first_name: Mapped[str] = mapped_column(String(80))
-    last_name: Mapped[str] = mapped_column(String(80), index=True)
+    last_name: Mapped[str] = mapped_column(String(80))
+    last_name_key: Mapped[str] = mapped_column(String(80), index=True, default="")  # fold(last_name), for search
     birth_date: Mapped[date | None] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(200), index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164, for fast contact
@@ -36,6 +38,12 @@ class Customer(AuditMixin, Base):
     guardianship: Mapped["Guardianship | None"] = relationship(back_populates="customer", uselist=False)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_search_key(_mapper, _connection, customer: Customer) -> None:  # type: ignore[no-untyped-def]
+    customer.last_name_key = fold(customer.last_name or "")
 
 
 class Guardianship(AuditMixin, Base):

@@ -38,6 +38,7 @@ from crm_core.models import (
     OrderStep,
     PaymentMethod,
 )
+from crm_core.text import fold
 
 FIRST_SYNTHETIC_ID = 1001
 TODAY = date(2026, 11, 23)  # fixed: the data set does not depend on the day it is generated
@@ -106,7 +107,7 @@ def _customer_rows(i: int, seed: int, pools: _Pools, rng: random.Random) -> dict
     since = TODAY - timedelta(days=rng.randint(30, 20 * 365))
     mobile_contact = _mobile_number(i * 4)
     rows["customers"] = [{
-        "id": cid, "civility": civility, "first_name": first, "last_name": last,
+        "id": cid, "civility": civility, "first_name": first, "last_name": last, "last_name_key": fold(last),
         "birth_date": TODAY - timedelta(days=rng.randint(18 * 365, 90 * 365)),
         "email": f"{_ascii(first).lower()}.{_ascii(last).lower()}{i}@{rng.choice(pools.domains)}".replace(" ", "")
         .replace("'", ""),

@@ -13,6 +13,7 @@ from crm_core.schemas.customer import CustomerListItem, CustomerPage, CustomerPu
 from crm_core.services import habilitations, tracing, view360
 from crm_core.services.actor import Actor
 from crm_core.services.errors import NotFound
+from crm_core.text import fold
 
 
 class CustomerNotFound(NotFound):
@@ -135,7 +136,7 @@ class CustomerService:
                 return CustomerPage(items=[], next_cursor=None)
             query = query.join(Line, Line.customer_id == Customer.id).where(Line.number == number)
         if name:
-            query = query.where(func.lower(Customer.last_name).startswith(name.strip().lower(), autoescape=True))
+            query = query.where(Customer.last_name_key.startswith(fold(name), autoescape=True))
         if birth_date:
             query = query.where(Customer.birth_date == birth_date)
         if email:

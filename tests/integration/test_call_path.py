@@ -126,3 +126,10 @@ def test_with_rasa_down_the_pop_degrades_and_health_says_so(stack: RunningStack)
     finally:
         rasa.start()
         stack.stack.wait_healthy(300)
+
+
+def test_no_token_reaches_the_app_log(stack: RunningStack) -> None:
+    asyncio.run(simulate_call(stack.url, "07 12 34 56 78", "je déménage"))
+    log = stack.process("app").log_path.read_text()
+    assert "WebSocket /ws/panel?token=***" in log
+    assert "token=ey" not in log

@@ -147,3 +147,21 @@ async def test_chat_carries_the_advisor_and_customer_and_survives_rasa_down(
     assert reply["messages"] == [] and "indisponible" in reply["error"]
     reply = await manager.chat("no-such-call", "bonjour", Actor("n1.demo"))
     assert "terminé ou inconnu" in reply["error"]
+
+
+async def test_a_panel_that_may_not_read_customers_gets_the_pop_without_them(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    from crm_core.services.habilitations import PROFILES
+
+    hub = PanelHub()
+    trainer = hub.subscribe("trainer.demo", permissions=PROFILES["trainer"][1])
+    advisor = hub.subscribe("*", permissions=PROFILES["n1_customer_contact"][1])
+    manager = CallSessionManager(sqlite_sessions, FakeRasa(), hub)  # type: ignore[arg-type]
+    await manager.handle(ev("offered", caller_number="0798765432", reason_transcript="je déménage"))
+    await manager.handle(ev("answered"))
+    seen_by_trainer = await _next_pop(trainer)
+    seen_by_advisor = await _next_pop(advisor)
+    assert seen_by_trainer["customer"] is None and seen_by_trainer["restricted"] is True
+    assert seen_by_trainer["journey"] == "move"
+    assert seen_by_advisor["customer"]["last_name"] == "Lefèvre" and "restricted" not in seen_by_advisor

@@ -84,6 +84,8 @@ def test_search_by_line_name_birth_date_email_and_pages(api: TestClient) -> None
     h = auth("n1.demo")
     assert [c["id"] for c in api.get("/api/customers", params={"line": "09 72 12 34 56"}, headers=h).json()["items"]] \
         == [1]
+    for typed in ("lefevre", "LEFÈVRE", "Lefe"):  # as advisors type: no accents, any case
+        assert [c["id"] for c in api.get("/api/customers", params={"name": typed}, headers=h).json()["items"]] == [2]
     found = api.get("/api/customers", params={"name": "nguyen", "birth_date": "1995-07-30"}, headers=h).json()
     assert [c["display_name"] for c in found["items"]] == ["Mme Sophie Nguyen"]
     assert api.get("/api/customers", params={"name": "nguyen", "birth_date": "1995-07-31"},
