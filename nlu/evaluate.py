@@ -101,7 +101,7 @@ def evaluate(model: Path, heldout: Path, out: Path, train_seconds: float | None,
     items = [json.loads(line) for line in heldout.read_text().splitlines() if line.strip()]
     parses, timings = predict(model, [i["text"] for i in items])
     rows = []
-    for item, parse in zip(items, parses):
+    for item, parse in zip(items, parses, strict=True):
         journey, confidence, secondary = primary_and_secondary(parse)
         rows.append({"id": item["id"], "text": item["text"], "expected": item["journey"],
                      "predicted": journey or "out_of_scope", "confidence": round(confidence, 3),
@@ -180,7 +180,7 @@ def cross_validate(config: Path, folds: int, out: Path) -> dict[str, Any]:
             parses, _ = predict(model, [m.get("text") for m in tests])
             predicted = [primary_and_secondary(p)[0] or "out_of_scope" for p in parses]
             expected = [m.get("intent") for m in tests]
-            accuracies.append(sum(a == b for a, b in zip(expected, predicted)) / len(tests))
+            accuracies.append(sum(a == b for a, b in zip(expected, predicted, strict=True)) / len(tests))
     result = {"folds": folds, "accuracy_per_fold": accuracies, "accuracy_mean": statistics.mean(accuracies)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "cross_validation.json").write_text(json.dumps(result, indent=2))

@@ -31,8 +31,8 @@ from nlu.text.dates import find_dates
 from nlu.text.lexicon import CITIES, EQUIPMENT, OFFERS
 
 PHONE = re.compile(r"(?<![\d+])(?:\+33\s?|0033\s?|0)([1-9](?:[\s.-]?\d{2}){4})(?!\d)")
-AMOUNT = re.compile(r"(?<![\d,.])(\d{1,6})(?:[,.](\d{1,2}))?\s?(?:€|euros?\b|eur\b)(?:\s(?:et\s)?(\d{1,2})\s?centimes?)?",
-                    re.IGNORECASE)
+AMOUNT = re.compile(r"(?<![\d,.])(\d{1,6})(?:[,.](\d{1,2}))?\s?(?:€|euros?\b|eur\b)"
+                    r"(?:\s(?:et\s)?(\d{1,2})\s?centimes?)?", re.IGNORECASE)
 
 
 def _fold(text: str) -> str:
