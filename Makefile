@@ -40,6 +40,10 @@ run: build  ## build what is missing, then run the whole stack on the embedded S
 	@$(COPILOT) run
 
 test: build  ## build what is missing, then run the whole suite (no test collected is a failure)
+	@echo "== tests in the Rasa runtime (nlu/ components) =="
+	@PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/python -m pytest -c tests/nlu/pytest-rasa.ini tests/nlu -q; status=$$?; \
+	if [ $$status -ne 0 ]; then echo "Rasa-runtime tests failed (status $$status)" >&2; exit 1; fi
+	@echo "== tests in the app runtime =="
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 

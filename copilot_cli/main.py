@@ -118,6 +118,7 @@ def nlu_classify() -> None:
             continue
         p = prediction_from_parse(item["parse"])
         typer.echo(json.dumps({"id": item["id"], "journey": p.journey, "confidence": p.confidence,
+                               "secondary_journeys": [s["journey"] for s in p.secondary],
                                "acts": [a["code"] for a in p.acts], "entities": p.entities}, ensure_ascii=False))
 
 

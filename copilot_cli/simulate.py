@@ -64,6 +64,7 @@ async def simulate_call(
         "journey": message["journey"],
         "journey_label": message["journey_label"],
         "confidence": message["confidence"],
+        "secondary_journeys": message.get("secondary_journeys", []),
         "acts": message["acts"],
         "nlu_status": message["nlu_status"],
         "latency_ms": round(latency_ms, 2),

@@ -5,6 +5,7 @@ import asyncio
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 
@@ -32,10 +33,22 @@ async def _http(client: httpx.AsyncClient, url: str, expect_model: bool = False)
     return True, "ok"
 
 
+class Component(BaseModel):
+    up: bool
+    detail: str
+
+
+class Health(BaseModel):
+    status: str  # ok | degraded
+    down: list[str]
+    components: dict[str, Component]
+
+
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health,
+            responses={503: {"model": Health, "description": "Un composant est indisponible (voir `down`)"}})
 async def health(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     async with httpx.AsyncClient(timeout=settings.health_timeout_s) as client:

@@ -5,7 +5,8 @@ from typing import Any
 
 import httpx
 
-from assistant.copilot.journeys import JOURNEYS, acts_for
+from assistant.copilot.journeys import acts_for, label_for
+from nlu.journeys import primary_and_secondary
 
 
 class NluUnavailable(RuntimeError):
@@ -19,25 +20,30 @@ class JourneyPrediction:
     acts: list[dict[str, str]]
     entities: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
+    secondary: list[dict[str, str]] = field(default_factory=list)  # other reasons of the same call
 
 
 def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
-    """Best journey among Rasa's intent ranking (advisor-chat intents are not journeys)."""
-    ranking = parse.get("intent_ranking") or ([parse["intent"]] if parse.get("intent") else [])
-    journeys = [r for r in ranking if r.get("name") in JOURNEYS]
-    best = max(journeys, key=lambda r: r.get("confidence", 0.0), default=None)
-    journey = best["name"] if best else None
+    """Primary and secondary journeys from Rasa's intent ranking (advisor-chat intents are not journeys).
+
+    The acts are those of the primary journey followed by those of the secondary ones, without repeats.
+    """
+    journey, confidence, secondary = primary_and_secondary(parse)
     entities = [
         {"entity": e.get("entity"), "value": e.get("value"), "text": parse.get("text", "")[e["start"]:e["end"]]
          if "start" in e and "end" in e else e.get("value")}
         for e in parse.get("entities", [])
     ]
+    acts: list[dict[str, str]] = []
+    for name in [journey, *secondary]:
+        acts += [a for a in acts_for(name) if a["code"] not in {x["code"] for x in acts}]
     return JourneyPrediction(
         journey=journey,
-        confidence=round(float(best.get("confidence", 0.0)), 4) if best else 0.0,
-        acts=acts_for(journey),
+        confidence=round(confidence, 4),
+        acts=acts,
         entities=entities,
         intent=(parse.get("intent") or {}).get("name"),
+        secondary=[{"journey": s, "label": label_for(s) or s} for s in secondary],
     )
 
 

@@ -150,6 +150,7 @@ class CallSessionManager:
             "confidence": p.confidence if p else None,
             "low_confidence": bool(p and p.confidence < self._low_confidence),
             "acts": p.acts if p else [],
+            "secondary_journeys": p.secondary if p else [],
             "entities": p.entities if p else [],
             "nlu_status": call.nlu_status,
         }

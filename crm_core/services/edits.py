@@ -175,7 +175,7 @@ class CustomerEditor:
                             ("guardian_email", lambda x: v.email("guardian_email", x))):
             raw = getattr(update, name)
             try:
-                clean[name] = check(raw) if raw else None
+                clean[name] = check(raw) if raw or name == "guardian_name" else None
             except FieldInvalid as exc:
                 errors.append(exc)
         if errors:

@@ -4,10 +4,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from crm_core.api.deps import SessionDep
+from crm_core.api.problems import RESPONSES
 from crm_core.core.security import InvalidToken, issue_token
 from crm_core.services.habilitations import UnknownAdvisor, actor_for
 
-router = APIRouter(prefix="/api/dev", tags=["development"])
+router = APIRouter(prefix="/api/dev", tags=["development"], responses=RESPONSES)
 
 
 class DevLogin(BaseModel):

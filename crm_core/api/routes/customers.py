@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from crm_core.api.deps import ActorDep, SessionDep
+from crm_core.api.problems import RESPONSES
 from crm_core.schemas.customer import CustomerPage, TracePage, View360
 from crm_core.schemas.edits import ContactUpdate, Edited, GuardianshipUpdate, OptionAdd, PaymentMethodUpdate
 from crm_core.services.customers import CustomerService
 from crm_core.services.edits import CustomerEditor
 from crm_core.services.errors import StaleVersion
+from crm_core.services.validation import FieldInvalid, ValidationFailed
 
-router = APIRouter(prefix="/api/customers", tags=["customers"])
+router = APIRouter(prefix="/api/customers", tags=["customers"], responses=RESPONSES)
 
 CustomerId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IfMatch = Annotated[str | None, Header(max_length=40, description='Version the edit is based on: "3"')]
@@ -42,12 +44,17 @@ def search_customers(
     actor: ActorDep,
     line: Annotated[str | None, Query(max_length=40, description="A line number, any French format")] = None,
     name: Annotated[str | None, Query(max_length=80, description="Start of the last name")] = None,
-    birth_date: Annotated[date | None, Query(description="With name: the birth date")] = None,
+    birth_date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="With name: the birth date "
+                                            "(AAAA-MM-JJ)")] = None,
     email: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> CustomerPage:
-    return CustomerService(session, actor).search(line=line, name=name, birth_date=birth_date, email=email,
+    try:
+        born = date.fromisoformat(birth_date) if birth_date else None
+    except ValueError as exc:
+        raise ValidationFailed([FieldInvalid("birth_date", "Date de naissance impossible.")]) from exc
+    return CustomerService(session, actor).search(line=line, name=name, birth_date=born, email=email,
                                                   limit=limit, cursor=cursor)
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from crm_core.api.deps import ActorDep, SessionDep
+from crm_core.api.problems import RESPONSES
 from crm_core.models import ApplicationPack, BusinessProfile, PackLoan
 from crm_core.models.base import utcnow
 from crm_core.schemas.edits import PackLoanCreate
@@ -15,7 +16,7 @@ from crm_core.services import habilitations, tracing
 from crm_core.services.errors import NotFound
 from crm_core.services.validation import FieldInvalid, ValidationFailed
 
-router = APIRouter(prefix="/api", tags=["habilitations"])
+router = APIRouter(prefix="/api", tags=["habilitations"], responses=RESPONSES)
 
 
 class Me(BaseModel):

@@ -10,6 +10,7 @@ def test_the_best_journey_wins_and_brings_its_acts() -> None:
     p = prediction_from_parse(_parse([("move", 0.8), ("breakdown", 0.15), ("terminate", 0.05)]))
     assert (p.journey, p.confidence) == ("move", 0.8)
     assert [a["code"] for a in p.acts][:2] == ["check_eligibility", "update_postal_address"]
+    assert p.secondary == []
 
 
 def test_advisor_chat_intents_are_not_journeys() -> None:
@@ -26,3 +27,19 @@ def test_entities_keep_their_text() -> None:
     parse = _parse([("move", 0.9)], text="je pars à Nantes")
     parse["entities"] = [{"entity": "city", "value": "Nantes", "start": 10, "end": 16}]
     assert prediction_from_parse(parse).entities == [{"entity": "city", "value": "Nantes", "text": "Nantes"}]
+
+
+def test_a_second_reason_in_the_same_call_is_a_secondary_journey_with_its_acts() -> None:
+    p = prediction_from_parse(_parse([("move", 0.55), ("change_offer", 0.35), ("terminate", 0.05)],
+                                     text="je déménage et je veux passer à la fibre"))
+    assert p.journey == "move"
+    assert p.secondary == [{"journey": "change_offer", "label": "Je change d'offre et/ou de matériel"}]
+    codes = [a["code"] for a in p.acts]
+    assert codes.index("update_postal_address") < codes.index("change_offer")
+    assert len(codes) == len(set(codes))
+
+
+def test_weak_alternatives_and_out_of_scope_are_not_secondary_reasons() -> None:
+    assert prediction_from_parse(_parse([("move", 0.85), ("change_offer", 0.1)])).secondary == []
+    assert prediction_from_parse(_parse([("move", 0.6), ("out_of_scope", 0.3)])).secondary == []
+    assert prediction_from_parse(_parse([("out_of_scope", 0.6), ("move", 0.3)])).secondary == []
