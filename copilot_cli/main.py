@@ -122,6 +122,46 @@ def nlu_classify() -> None:
                                "acts": [a["code"] for a in p.acts], "entities": p.entities}, ensure_ascii=False))
 
 
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".build/nlu-eval/latest"),
+    config: Annotated[Path | None, typer.Option(help="Train this config on assistant/data first (default: the "
+                                                     "current model).")] = None,
+    cv: Annotated[int, typer.Option(help="Also run a k-fold cross-validation on the training data (needs --config)."
+                                    )] = 0,
+    heldout: Annotated[Path, typer.Option(help="The held-out set.")] = Path("nlu_eval/heldout.jsonl"),
+) -> None:
+    """Accuracy, macro-F1, per-journey precision/recall, errors, confusion matrix on the held-out set."""
+    from assistant.model_store import RASA_VENV, RasaRuntimeMissing, ensure_model, rasa_env
+
+    if cv and config is None:
+        raise _err("--cv needs --config (a cross-validation trains one model per fold)")
+    cmd = [str(RASA_VENV / "bin" / "python"), "-m", "nlu.evaluate", "--heldout", str(heldout.resolve()),
+           "--out", str(out.resolve())]
+    if config is not None:
+        cmd += ["--config", str(config.resolve())] + (["--cv", str(cv)] if cv else [])
+    else:
+        try:
+            model, _ = ensure_model(quiet=True)
+        except RasaRuntimeMissing as exc:
+            raise _err(str(exc)) from exc
+        cmd += ["--model", str(model), "--label", f"current model ({model.name})"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=rasa_env())
+    if result.returncode != 0:
+        raise _err(f"evaluation failed: {result.stderr[-3000:]}", 1)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    report = json.loads((out / "metrics.json").read_text())
+    typer.echo(f"accuracy {summary['accuracy']:.3f}   macro-F1 {summary['macro_f1']:.3f}   "
+               f"min recall {summary['min_recall']:.2f}   parse p95 {summary['parse_ms']['p95']:.1f} ms")
+    for name, m in report["per_journey"].items():
+        typer.echo(f"  {name:<16} precision {m['precision']:.2f}  recall {m['recall']:.2f}  (n={m['support']})")
+    typer.echo(f"{len(report['errors'])} errors; report: {out / 'report.md'}, confusion matrix: "
+               f"{out / 'confusion_matrix.png'}")
+    if "cross_validation" in summary:
+        cvr = summary["cross_validation"]
+        typer.echo(f"cross-validation ({cvr['folds']} folds): accuracy {cvr['accuracy_mean']:.3f}")
+
+
 # -- calls ---------------------------------------------------------------------------------------
 @call_app.command("simulate")
 def call_simulate(
