@@ -8,6 +8,7 @@ from typing import Any
 JOURNEY_CODES = ("become_customer", "change_offer", "move", "withdraw", "terminate", "manage_account",
                  "billing_payment", "breakdown", "usage_help", "complaint", "out_of_scope")
 SECONDARY_MIN_CONFIDENCE = 0.2
+SILENCE = "silence"  # what FrenchTranscriptTokenizer makes of an utterance with nothing in it
 
 
 def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
@@ -19,7 +20,12 @@ def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
 
 def primary_and_secondary(parse: dict[str, Any],
                           min_secondary: float = SECONDARY_MIN_CONFIDENCE) -> tuple[str | None, float, list[str]]:
-    """(primary journey, its confidence, the other journeys the caller also seems to want)."""
+    """(primary journey, its confidence, the other journeys the caller also seems to want).
+
+    Nothing said (empty, fillers only, emoji only) is out of scope for certain, whatever the classifier says.
+    """
+    if (parse.get("text") or "").strip() in ("", SILENCE):
+        return "out_of_scope", 1.0, []
     ranking = journey_ranking(parse)
     if not ranking:
         return None, 0.0, []

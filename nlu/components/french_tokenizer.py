@@ -17,12 +17,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.journeys import SILENCE
 from nlu.text.normalise import MAX_CHARS, normalise
 
 ORIGINAL_TEXT = "original_text"
-# What an utterance with nothing left after normalisation ("euh…", "", emoji) is read as: the classifiers
-# need at least one token, and such calls are out of scope.
-SILENCE = "silence"
+# An utterance with nothing left after normalisation ("euh…", "", emoji) is read as SILENCE: the classifiers
+# need at least one token, and nlu.journeys makes such calls out of scope.
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)

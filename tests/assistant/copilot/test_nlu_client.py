@@ -19,7 +19,7 @@ def test_advisor_chat_intents_are_not_journeys() -> None:
 
 
 def test_no_ranking_means_no_journey() -> None:
-    p = prediction_from_parse({"text": "", "intent": None, "intent_ranking": [], "entities": []})
+    p = prediction_from_parse({"text": "ma box", "intent": None, "intent_ranking": [], "entities": []})
     assert (p.journey, p.confidence, p.acts) == (None, 0.0, [])
 
 
@@ -43,3 +43,8 @@ def test_weak_alternatives_and_out_of_scope_are_not_secondary_reasons() -> None:
     assert prediction_from_parse(_parse([("move", 0.85), ("change_offer", 0.1)])).secondary == []
     assert prediction_from_parse(_parse([("move", 0.6), ("out_of_scope", 0.3)])).secondary == []
     assert prediction_from_parse(_parse([("out_of_scope", 0.6), ("move", 0.3)])).secondary == []
+
+
+def test_nothing_said_is_out_of_scope_whatever_the_ranking() -> None:
+    p = prediction_from_parse(_parse([("move", 0.7), ("breakdown", 0.2)], text="silence"))
+    assert (p.journey, p.confidence, p.secondary) == ("out_of_scope", 1.0, [])
