@@ -16,6 +16,7 @@ TRAINING_INPUTS = (
     ASSISTANT_DIR / "domain",
     ASSISTANT_DIR / "data",
     REPO_ROOT / "nlu" / "components",
+    REPO_ROOT / "nlu" / "text",  # the components' text tools
     REPO_ROOT / "requirements" / "rasa.lock",
 )
 

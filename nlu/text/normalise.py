@@ -13,6 +13,7 @@ MAX_CHARS = 1000
 FILLERS = ("euh", "heu", "euhh", "hum", "hmm", "bah", "ben", "hein", "bref", "pfff", "pff")
 _FILLER = re.compile(r"\b(?:" + "|".join(FILLERS) + r")\b[,.]?\s*", re.IGNORECASE)
 _STUTTER = re.compile(r"\b(\w+)(?:\s+\1\b)+", re.IGNORECASE)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
 # Frequent speech-recognition and chat confusions, as (pattern, replacement); applied on lower-cased text.
@@ -40,7 +41,7 @@ _CONFUSIONS = tuple((re.compile(p), r) for p, r in CONFUSIONS)
 def normalise(text: str, max_chars: int = MAX_CHARS) -> str:
     """The text a classifier should see: lower case, no fillers or stutters, numbers as digits."""
     text = unicodedata.normalize("NFC", text or "")
-    text = _CONTROL.sub(" ", text)[: max_chars * 2]
+    text = _CONTROL.sub(" ", _ANSI.sub(" ", text))[: max_chars * 2]
     text = text.replace("’", "'").lower()
     text = _FILLER.sub(" ", text)
     text = _STUTTER.sub(r"\1", text)
@@ -48,4 +49,6 @@ def normalise(text: str, max_chars: int = MAX_CHARS) -> str:
         text = pattern.sub(replacement, text)
     text = words_to_digits(text)
     text = _SPACES.sub(" ", text).strip()
+    if not re.search(r"\w", text):  # punctuation or emoji only: nothing was said
+        return ""
     return text[:max_chars]

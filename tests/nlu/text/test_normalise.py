@@ -27,3 +27,8 @@ def test_huge_input_is_bounded_quickly() -> None:
 @pytest.mark.parametrize("raw", ["", "   ", "👍👍", "\x00\x01", "¿dónde está?", "مرحبا"])
 def test_odd_input_never_raises(raw: str) -> None:
     assert isinstance(normalise(raw), str)
+
+
+@pytest.mark.parametrize("raw", ["\x1b[2J\x1b[31m", "euh… euh", "👍 !!!", "…"])
+def test_nothing_said_normalises_to_nothing(raw: str) -> None:
+    assert normalise(raw) == ""

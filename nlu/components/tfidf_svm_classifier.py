@@ -1,0 +1,109 @@
+"""Intent classifier chosen by measurement: TF-IDF of character and word n-grams, a linear SVM, calibrated.
+
+On the normalised text of ``FrenchTranscriptTokenizer``: character n-grams (within word boundaries) carry
+the misspellings, truncations and elisions of transcripts and chats; word n-grams carry the order ("pas
+résilier"). A linear SVM separates the journeys; a sigmoid calibration (cross-validated) turns its margins
+into confidences the copilot can threshold. Trains in a few seconds. See docs/nlu.md for the comparison.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.svm import LinearSVC
+
+log = logging.getLogger(__name__)
+FILE = "tfidf_svm.skops"
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+def build(config: dict[str, Any]) -> Pipeline:
+    features = make_union(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True),
+        TfidfVectorizer(analyzer="word", ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True,
+                        token_pattern=r"(?u)\b\w+\b|'"),
+    )
+    svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_state"])
+    return make_pipeline(features, CalibratedClassifierCV(svm, cv=config["calibration_folds"], method="sigmoid"))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "C": 1.0, "calibration_folds": 3,
+                "random_state": 42, "ranking_length": 13}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 pipeline: Pipeline | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self.pipeline = pipeline
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "TfidfSvmIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        if not examples:
+            return self._resource
+        texts = [m.get(TEXT) for m in examples]
+        labels = np.array([m.get(INTENT) for m in examples])
+        folds = min(self.config["calibration_folds"], int(np.unique(labels, return_counts=True)[1].min()))
+        self.pipeline = build({**self.config, "calibration_folds": max(folds, 2)})
+        self.pipeline.fit(texts, labels)
+        self._persist()
+        return self._resource
+
+    def _persist(self) -> None:
+        import skops.io as sio
+
+        with self._storage.write_to(self._resource) as directory:
+            sio.dump(self.pipeline, directory / FILE)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "TfidfSvmIntentClassifier":
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / FILE
+                untrusted = sio.get_untrusted_types(file=path)
+                unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+                if unsafe:
+                    raise ValueError(f"refusing to load types {unsafe}")
+                return cls(config, model_storage, resource, sio.load(path, trusted=untrusted))
+        except ValueError as exc:
+            log.warning("no trained intent classifier in the model (%s)", exc)
+            return cls(config, model_storage, resource)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.pipeline is None or not messages:
+            return messages
+        texts = [m.get(TEXT) or "" for m in messages]
+        probabilities = self.pipeline.predict_proba(texts)
+        classes = self.pipeline.classes_
+        for message, probs in zip(messages, probabilities, strict=True):
+            ranking = sorted(({"name": str(c), "confidence": float(p)} for c, p in zip(classes, probs, strict=True)),
+                             key=lambda r: -r["confidence"])
+            message.set("intent", ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking[: self.config["ranking_length"]], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

@@ -1,0 +1,68 @@
+"""Runs in the Rasa runtime (make test runs it there); skipped in the app runtime."""
+
+import pytest
+
+pytest.importorskip("rasa")
+
+from rasa.engine.graph import ExecutionContext  # noqa: E402
+from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.shared.nlu.constants import INTENT, TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+from nlu.components.tfidf_svm_classifier import TfidfSvmIntentClassifier  # noqa: E402
+
+EXAMPLES = {
+    "move": ["je déménage le mois prochain", "on change d'appartement", "nouvelle adresse pour la box",
+             "je pars vivre à lyon il faut transférer internet", "transfert de ligne suite à un déménagement",
+             "je déménage à marseille", "on déménage bientôt avec la box", "déménagement prévu à lyon"],
+    "breakdown": ["internet ne marche plus", "la box ne s'allume plus", "plus de réseau sur mon portable",
+                  "la télé affiche écran noir", "coupure de la fibre depuis hier", "ma box est en panne",
+                  "la box clignote rouge", "le wifi ne marche plus"],
+    "billing_payment": ["ma facture a doublé", "on m'a prélevé deux fois", "je veux changer mon rib",
+                        "je ne comprends pas ce hors forfait", "je ne peux pas payer ce mois ci",
+                        "ma facture est trop chère", "erreur sur la facture", "un prélèvement en trop"],
+}
+
+
+@pytest.fixture
+def trained(tmp_path):  # type: ignore[no-untyped-def]
+    storage, resource = LocalModelStorage(tmp_path), Resource("clf")
+    context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
+    classifier = TfidfSvmIntentClassifier.create({}, storage, resource, context)
+    data = TrainingData([Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts])
+    classifier.train(data)
+    return classifier, storage, resource, context
+
+
+@pytest.mark.parametrize(
+    ("text", "journey"),
+    [("je déménage à lyon", "move"), ("ma box ne marche plus", "breakdown"), ("ma facture est fausse",
+                                                                              "billing_payment")],
+)
+def test_it_ranks_the_journeys_with_calibrated_confidences(trained, text, journey) -> None:  # type: ignore[no-untyped-def]
+    classifier = trained[0]
+    message = Message({TEXT: text})
+    classifier.process([message])
+    ranking = message.get("intent_ranking")
+    assert message.get("intent")["name"] == journey == ranking[0]["name"]
+    assert [r["name"] for r in ranking] != [] and sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    assert all(0.0 <= r["confidence"] <= 1.0 for r in ranking)
+
+
+def test_it_survives_persisting_and_loading(trained) -> None:  # type: ignore[no-untyped-def]
+    classifier, storage, resource, context = trained
+    loaded = TfidfSvmIntentClassifier.load({}, storage, resource, context)
+    a, b = Message({TEXT: "plus de connexion"}), Message({TEXT: "plus de connexion"})
+    classifier.process([a])
+    loaded.process([b])
+    assert a.get("intent_ranking") == b.get("intent_ranking")
+
+
+def test_an_untrained_model_does_not_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
+    empty = TfidfSvmIntentClassifier.load({}, LocalModelStorage(tmp_path), Resource("none"), context)
+    message = Message({TEXT: "bonjour"})
+    empty.process([message])
+    assert message.get("intent") is None
