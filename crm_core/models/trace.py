@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String
+from sqlalchemy import JSON, DateTime, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, utcnow
@@ -24,3 +24,13 @@ class TraceEvent(Base):
         Index("ix_trace_events_call_id", "call_id"),
         Index("ix_trace_events_customer_id", "customer_id"),
     )
+
+
+class TraceIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(TraceEvent, "before_update")
+@event.listens_for(TraceEvent, "before_delete")
+def _append_only(_mapper, _connection, target: TraceEvent) -> None:  # type: ignore[no-untyped-def]
+    raise TraceIsAppendOnly(f"trace event {target.id} cannot be changed or deleted: traces are append-only")

@@ -57,3 +57,20 @@ def test_a_failing_database_is_retried_not_dropped(sessions: sessionmaker[Sessio
     assert buffer.flush()
     assert calls["n"] >= 2
     assert count_rows(sessions, "SELECT count(*) FROM trace_events WHERE name='call.answered'") == 1
+
+
+def test_traces_cannot_be_changed_or_deleted_through_the_orm(sessions: sessionmaker[Session]) -> None:
+    from crm_core.core.db import transaction
+    from crm_core.models.trace import TraceIsAppendOnly
+    from crm_core.services import tracing
+
+    with transaction(sessions) as s:
+        tracing.record(s, "customer.read", ADVISOR, customer_id=1)
+    for change in ("update", "delete"):
+        with pytest.raises(TraceIsAppendOnly), transaction(sessions) as s:
+            event = s.scalars(select(TraceEvent)).one()
+            if change == "update":
+                event.actor = "someone.else"
+            else:
+                s.delete(event)
+    assert count_rows(sessions, "SELECT count(*) FROM trace_events WHERE actor = 'n1.demo'") == 1
