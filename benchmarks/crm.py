@@ -30,7 +30,7 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,12 +72,12 @@ ACTOR = Actor("bench", "supervisor", None, PROFILES["supervisor"][1])
 CITIES = ("Lyon", "Marseille", "Toulouse", "Nantes", "Strasbourg", "Bordeaux", "Lille", "Rennes", "Reims",
           "Saint-Étienne", "Le Havre", "Grenoble", "Dijon", "Angers", "Nîmes", "Villeurbanne")
 BARE_SQL = "SELECT c.id FROM lines l JOIN customers c ON c.id = l.customer_id WHERE l.number = :n"
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 # -- statistics ------------------------------------------------------------------------------------
 def summarise(samples_ms: list[float]) -> dict[str, float | int]:
-    """Count, p50/p95/p99 (nearest rank), max and mean of latencies in milliseconds."""
+    """Count, min, p50/p95/p99 (nearest rank), max and mean of latencies in milliseconds."""
     if not samples_ms:
         return {"n": 0}
     ordered = sorted(samples_ms)
@@ -85,8 +85,8 @@ def summarise(samples_ms: list[float]) -> dict[str, float | int]:
     def rank(p: float) -> float:
         return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
-    return {"n": len(ordered), "p50": round(rank(50), 3), "p95": round(rank(95), 3), "p99": round(rank(99), 3),
-            "max": round(ordered[-1], 3), "mean": round(sum(ordered) / len(ordered), 3)}
+    return {"n": len(ordered), "min": round(ordered[0], 3), "p50": round(rank(50), 3), "p95": round(rank(95), 3),
+            "p99": round(rank(99), 3), "max": round(ordered[-1], 3), "mean": round(sum(ordered) / len(ordered), 3)}
 
 
 def progress_bar(label: str) -> Progress:
@@ -110,6 +110,19 @@ def reset_database(kind: str) -> str:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     return PG_URL
+
+
+def drop_database(kind: str) -> None:
+    """Free the space: delete the SQLite file, or empty the PostgreSQL database's public schema."""
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{PG_DB}", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
 
 
 def url_for(kind: str) -> str:
@@ -211,6 +224,8 @@ def reads(factory: Any, numbers: list[str], warmup: int, limit_s: float) -> dict
         one_read(factory, number)
     lookup, view, commit, whole = [], [], [], []
     measured = numbers[warmup:]
+    load_before = os.getloadavg()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     with progress_bar("360° reads") as progress:
         task = progress.add_task("reads", total=len(measured))
@@ -225,8 +240,11 @@ def reads(factory: Any, numbers: list[str], warmup: int, limit_s: float) -> dict
             whole.append(d)
             progress.advance(task)
     elapsed = time.perf_counter() - t0
-    return {"find_by_line": summarise(lookup), "view360": summarise(view), "commit": summarise(commit),
-            "both": summarise(whole), "reads_per_s": round(len(whole) / elapsed, 1) if elapsed else None}
+    cpu = time.process_time() - cpu0  # this process only: what the machine's other load does not inflate much
+    return {"client_cpu_ms_per_read": round(cpu * 1e3 / len(whole), 2) if whole else None,
+            "find_by_line": summarise(lookup), "view360": summarise(view), "commit": summarise(commit),
+            "both": summarise(whole), "reads_per_s": round(len(whole) / elapsed, 1) if elapsed else None,
+            "loadavg_1m": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)}}
 
 
 def bare_lookups(engine: Engine, numbers: list[str], warmup: int, limit_s: float) -> dict[str, Any]:
@@ -326,8 +344,8 @@ def label(statement: str) -> str:
     table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", s, re.I)
     where = re.search(r"\bWHERE\s+(.*?)(?:\s+ORDER BY|\s+LIMIT|\s+RETURNING|$)", s, re.I)
     cond = where.group(1) if where else ""
-    cond = re.sub(r"\((?:\s*(?:\?|%\(\w+\)s|\$\d+)\s*,?)+\)", "(…)", cond)
-    cond = re.sub(r"%\(\w+\)s|\?|\$\d+", "?", cond)
+    cond = re.sub(r"(?:%\(\w+\)s|\?|\$\d+)(?:::\w+)?", "?", cond)  # one placeholder style, no casts
+    cond = re.sub(r"\(\s*\?(?:\s*,\s*\?)*\s*\)", "(…)", cond)  # IN lists of any length
     return f"{verb} {table.group(1) if table else '?'}" + (f" WHERE {cond[:90]}" if cond else "")
 
 
@@ -385,6 +403,9 @@ def machine(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             version = conn.execute(text("SHOW server_version")).scalar_one()
+            settings = {name: conn.execute(text(f"SHOW {name}")).scalar_one()
+                        for name in ("shared_buffers", "synchronous_commit", "fsync", "work_mem")}
+            version = f"{version} ({', '.join(f'{k}={v}' for k, v in settings.items())})"
         else:
             version = conn.execute(text("SELECT sqlite_version()")).scalar_one()
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -413,7 +434,8 @@ def print_report(result: dict[str, Any]) -> None:
     row("find_by_line", r["find_by_line"])
     row("view360", r["view360"])
     row("commit (traces)", r["commit"])
-    row("find_by_line + view360 (1 txn)", r["both"], f"{r['reads_per_s']} reads/s")
+    row("find_by_line + view360 (1 txn)", r["both"],
+        f"{r['reads_per_s']} reads/s, {r['client_cpu_ms_per_read']} ms CPU/read")
     row("bare SQL line → customer", result["bare_lookup"])
     e = result["edits"]
     row("update_contact (1 txn)", e["per_edit"], f"{e['edits_per_s']} edits/s")
@@ -441,6 +463,7 @@ def main() -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile N extra reads")
     parser.add_argument("--profile-out", type=Path)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--cleanup", action="store_true", help="delete the database at the end (it is large)")
     args = parser.parse_args()
 
     rng = random.Random(20261123)
@@ -494,6 +517,8 @@ def main() -> int:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         console.print(f"written: {args.json}")
     engine.dispose()
+    if args.cleanup:
+        drop_database(args.db)
     return 0
 
 
