@@ -23,7 +23,7 @@ class Offer(Base):
     for_universe: Mapped[str | None] = mapped_column(String(20))  # options: which lines may take it
     procedure: Mapped[str] = mapped_column(String(300), default="")  # operating procedure for the advisor
 
-    rules: Mapped[list["EligibilityRule"]] = relationship(lazy="selectin", order_by="EligibilityRule.id")
+    rules: Mapped[list["EligibilityRule"]] = relationship(lazy="select", order_by="EligibilityRule.id")
 
 
 class EligibilityRule(Base):

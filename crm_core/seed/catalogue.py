@@ -6,6 +6,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from crm_core.models import EligibilityRule, Offer
+from crm_core.services.eligibility import forget_catalogue
 
 # code, label, universe, kind, technology, price, commitment months, option for, procedure
 OFFERS: list[tuple[str, str, str, str, str | None, str, int, str | None, str]] = [
@@ -51,3 +52,4 @@ def upsert_catalogue(session: Session) -> None:
     session.execute(delete(EligibilityRule))
     for offer, kind, rule, params, label in RULES:
         session.add(EligibilityRule(offer_code=offer, kind=kind, rule=rule, params=params, label=label))
+    forget_catalogue()

@@ -93,6 +93,11 @@ class CustomerService:
     def find_by_line(self, raw_number: str) -> CustomerPublic | None:
         """The customer holding this line, or None (unknown or unreadable number)."""
         habilitations.require(self.actor, habilitations.CUSTOMER_READ)
+        customer = self._holder(raw_number)
+        return None if customer is None else self._read(customer, reason="line_lookup")
+
+    def _holder(self, raw_number: str) -> Customer | None:
+        """Look the line up (traced, found or not)."""
         try:
             number = to_e164(raw_number)
         except InvalidPhoneNumber:
@@ -104,9 +109,7 @@ class CustomerService:
             )
         tracing.record(self.session, "customer.lookup", self.actor,
                        customer_id=customer.id if customer else None, by="line", found=customer is not None)
-        if customer is None:
-            return None
-        return self._read(customer, reason="line_lookup")
+        return customer
 
     def get(self, customer_id: int) -> CustomerPublic:
         habilitations.require(self.actor, habilitations.CUSTOMER_READ)
@@ -115,7 +118,16 @@ class CustomerService:
     def view360(self, customer_id: int, today: date | None = None) -> dict[str, Any]:
         """The 360° view as the actor may see it; the read of each field is traced."""
         habilitations.require(self.actor, habilitations.CUSTOMER_READ)
-        customer = self._customer(customer_id)
+        return self._view360(self._customer(customer_id), today)
+
+    def view360_by_line(self, raw_number: str, today: date | None = None) -> dict[str, Any] | None:
+        """The 360° view of the customer holding this line (one look-up, the customer loaded once)."""
+        habilitations.require(self.actor, habilitations.CUSTOMER_READ)
+        customer = self._holder(raw_number)
+        return None if customer is None else self._view360(customer, today)
+
+    def _view360(self, customer: Customer, today: date | None) -> dict[str, Any]:
+        customer_id = customer.id
         view = view360.build(view360.load_file(self.session, customer, today), self.actor.permissions)
         fields = [f["name"] for b in view["blocks"] for f in b["fields"]]
         sensitive = [name for name in fields if name in habilitations.SENSITIVE or name == "collection_events"]

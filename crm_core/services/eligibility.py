@@ -1,7 +1,9 @@
 """Commercial and technical eligibility of the catalogue's offers for one customer (the catalogue filter)."""
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +29,47 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)  # French, one per failed rule
 
 
-def _passes(rule: EligibilityRule, ctx: Context) -> bool:
+@dataclass(frozen=True)
+class Rule:
+    offer_code: str
+    rule: str
+    params: dict[str, Any]
+    label: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    label: str
+    rules: tuple[Rule, ...]
+
+
+CATALOGUE_TTL_S = 60.0
+_catalogues: dict[int, tuple[float, tuple[Plan, ...]]] = {}
+
+
+def plans(session: Session) -> tuple[Plan, ...]:
+    """The catalogue's plans and their rules, cached per database for a minute (it changes rarely)."""
+    key = id(session.get_bind())
+    cached = _catalogues.get(key)
+    if cached and time.monotonic() - cached[0] < CATALOGUE_TTL_S:
+        return cached[1]
+    offers = session.scalars(select(Offer).where(Offer.kind == "plan").order_by(Offer.monthly_price))
+    rules = session.scalars(select(EligibilityRule).order_by(EligibilityRule.id))
+    by_offer: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_offer.setdefault(r.offer_code, []).append(Rule(r.offer_code, r.rule, dict(r.params or {}), r.label))
+    loaded = tuple(Plan(o.code, o.label, tuple(by_offer.get(o.code, ()))) for o in offers)
+    _catalogues[key] = (time.monotonic(), loaded)
+    return loaded
+
+
+def forget_catalogue() -> None:
+    """Drop the cache (after the catalogue was changed)."""
+    _catalogues.clear()
+
+
+def _passes(rule: Rule, ctx: Context) -> bool:
     p = rule.params or {}
     c, cov = ctx.customer, ctx.coverage
     match rule.rule:
@@ -58,9 +100,9 @@ def context_for(session: Session, customer: Customer, account_ids: list[int], pa
 def catalogue_filter(session: Session, ctx: Context, held: set[str]) -> list[Verdict]:
     """Every plan of the catalogue the customer does not hold, eligible first, with why not otherwise."""
     verdicts = []
-    for offer in session.scalars(select(Offer).where(Offer.kind == "plan").order_by(Offer.monthly_price)):
-        if offer.code in held:
+    for plan in plans(session):
+        if plan.code in held:
             continue
-        failed = [r.label for r in offer.rules if not _passes(r, ctx)]
-        verdicts.append(Verdict(offer.code, offer.label, not failed, failed))
+        failed = [r.label for r in plan.rules if not _passes(r, ctx)]
+        verdicts.append(Verdict(plan.code, plan.label, not failed, failed))
     return sorted(verdicts, key=lambda v: not v.eligible)

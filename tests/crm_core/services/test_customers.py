@@ -61,3 +61,13 @@ def test_search_by_name_prefix_and_by_line(sessions: sessionmaker[Session]) -> N
     assert [c.id for c in by_line.items] == [2]
     assert by_line.items[0].line_numbers == ["07 98 76 54 32", "09 98 44 55 66"]
     assert by_bad_line.items == [] and by_bad_line.next_cursor is None
+
+
+def test_the_360_view_by_line_is_the_view_of_the_lines_holder(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as db:
+        by_line = CustomerService(db, N1).view360_by_line("09 72 12 34 56")
+        by_id = CustomerService(db, N1).view360(1)
+        unknown = CustomerService(db, N1).view360_by_line("07 00 00 00 00")
+    assert by_line == by_id and by_line is not None and by_line["customer_id"] == 1
+    assert unknown is None
+    assert count_rows(sessions, "SELECT count(*) FROM trace_events WHERE name='customer.lookup'") == 2
