@@ -21,7 +21,6 @@ import argparse
 import cProfile
 import io
 import json
-import math
 import os
 import platform
 import pstats
@@ -51,6 +50,7 @@ from rich.progress import (  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import Engine, event, func, select, text  # noqa: E402
 
+from benchmarks.stats import summarise  # noqa: E402
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
 from crm_core.models import TraceEvent  # noqa: E402
 from crm_core.schemas.edits import ContactUpdate  # noqa: E402
@@ -73,20 +73,6 @@ CITIES = ("Lyon", "Marseille", "Toulouse", "Nantes", "Strasbourg", "Bordeaux", "
           "Saint-Étienne", "Le Havre", "Grenoble", "Dijon", "Angers", "Nîmes", "Villeurbanne")
 BARE_SQL = "SELECT c.id FROM lines l JOIN customers c ON c.id = l.customer_id WHERE l.number = :n"
 console = Console(width=None if sys.stdout.isatty() else 150)
-
-
-# -- statistics ------------------------------------------------------------------------------------
-def summarise(samples_ms: list[float]) -> dict[str, float | int]:
-    """Count, min, p50/p95/p99 (nearest rank), max and mean of latencies in milliseconds."""
-    if not samples_ms:
-        return {"n": 0}
-    ordered = sorted(samples_ms)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-    return {"n": len(ordered), "min": round(ordered[0], 3), "p50": round(rank(50), 3), "p95": round(rank(95), 3),
-            "p99": round(rank(99), 3), "max": round(ordered[-1], 3), "mean": round(sum(ordered) / len(ordered), 3)}
 
 
 def progress_bar(label: str) -> Progress:

@@ -38,11 +38,10 @@ from rich.table import Table  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from assistant.model_store import ensure_model  # noqa: E402
+from benchmarks.stats import summarise  # noqa: E402
 from copilot_cli.simulate import simulate_call, ws_url  # noqa: E402
 from copilot_cli.stack import Stack, StackConfig, free_port  # noqa: E402
-from crm_core.core.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
-from crm_core.seed import seed_reference  # noqa: E402
-from crm_core.seed.synthetic import insert_synthetic  # noqa: E402
+from crm_core.seed import seeded_database  # noqa: E402
 
 # Call reasons as a speech recogniser would hand them over (one per usual journey, plus one out of scope).
 REASONS = (
@@ -64,31 +63,13 @@ PHASE_TIMEOUT_S = 300.0  # hard bound of every measured phase
 Sample = tuple[str, bool]  # (calling number, whether the CRM knows it)
 
 
-def summarise(samples_ms: list[float]) -> dict[str, float | int]:
-    """Count, p50, p95 (nearest rank), max and mean of latencies in milliseconds."""
-    if not samples_ms:
-        return {"n": 0}
-    ordered = sorted(samples_ms)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-    return {"n": len(ordered), "p50": round(rank(50), 2), "p95": round(rank(95), 2),
-            "max": round(ordered[-1], 2), "mean": round(sum(ordered) / len(ordered), 2)}
-
-
 def seed_database(path: Path, customers: int) -> tuple[str, list[str]]:
     """A CRM with the catalogue, the demo personas and ``customers`` synthetic ones; its URL and line numbers."""
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        seed_reference(session)
-        insert_synthetic(session, customers, 42)
+    factory = seeded_database(url, customers)
     with factory() as session:
         numbers = [n for (n,) in session.execute(text("SELECT number FROM lines ORDER BY id"))]
-    engine.dispose()
+    factory.kw["bind"].dispose()
     return url, numbers
 
 

@@ -77,16 +77,11 @@ def count_rows(factory: sessionmaker[Session], sql: str, **params: object) -> in
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningStack"]:
     from assistant.model_store import ensure_model
     from copilot_cli.stack import Stack, StackConfig, free_port
-    from crm_core.seed.synthetic import insert_synthetic
+    from crm_core.seed import seeded_database
 
     root = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite:///{root / 'crm.sqlite3'}"
-    engine = make_engine(db_url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        seed_reference(session)
-        insert_synthetic(session, 50, 42)
+    factory = seeded_database(db_url, 50)
     model, _ = ensure_model(quiet=True)
     config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
                          actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs")
@@ -97,7 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningStack"]:
         yield RunningStack(running, factory)
     finally:
         running.stop()
-        engine.dispose()
+        factory.kw["bind"].dispose()
 
 
 class RunningStack:

@@ -1,6 +1,6 @@
 """Deterministic demo and synthetic data for the CRM."""
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def seed_reference(session: Session) -> None:
@@ -13,3 +13,17 @@ def seed_reference(session: Session) -> None:
     upsert_organisation(session)
     session.flush()
     upsert_personas(session)
+
+
+def seeded_database(url: str, customers: int, seed: int = 42) -> sessionmaker[Session]:
+    """A migrated CRM at ``url`` with the reference data and ``customers`` synthetic customers (tests, benchmarks)."""
+    from crm_core.core.db import create_schema, make_engine, session_factory, transaction
+    from crm_core.seed.synthetic import insert_synthetic
+
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        seed_reference(session)
+        insert_synthetic(session, customers, seed)
+    return factory
