@@ -25,6 +25,7 @@ from sklearn.svm import LinearSVC
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from nlu.journeys import JOURNEY_CODES  # noqa: E402
+from nlu.text.features import word_terms  # noqa: E402
 from nlu.text.normalise import normalise  # noqa: E402
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)")
@@ -47,6 +48,12 @@ def tfidf(chars: tuple[int, int] = (2, 5), words: tuple[int, int] = (1, 2)):  # 
                       TfidfVectorizer(ngram_range=words, sublinear_tf=True))
 
 
+def tfidf_stems(chars: tuple[int, int] = (2, 5), words: tuple[int, int] = (1, 2)):  # type: ignore[no-untyped-def]
+    return make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=chars, sublinear_tf=True),
+                      TfidfVectorizer(tokenizer=word_terms, token_pattern=None, lowercase=False,
+                                      ngram_range=words, sublinear_tf=True))
+
+
 CANDIDATES = {
     "counts + logistic regression (Rasa's LogisticRegressionClassifier)": lambda: make_pipeline(
         make_union(CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)), CountVectorizer()),
@@ -56,8 +63,16 @@ CANDIDATES = {
     "tf-idf + linear SVM C=1": lambda: make_pipeline(tfidf(), LinearSVC(C=1, class_weight="balanced")),
     "tf-idf + linear SVM C=0.5": lambda: make_pipeline(tfidf(), LinearSVC(C=0.5, class_weight="balanced")),
     "tf-idf (chars 1-6) + linear SVM": lambda: make_pipeline(tfidf((1, 6)), LinearSVC(C=1, class_weight="balanced")),
-    "tf-idf + calibrated linear SVM (chosen)": lambda: make_pipeline(
+    "tf-idf + calibrated linear SVM (chosen until 2026-11-23)": lambda: make_pipeline(
         tfidf(), CalibratedClassifierCV(LinearSVC(C=1, class_weight="balanced"), cv=3)),
+    "tf-idf, word stems with negation scope + linear SVM C=1": lambda: make_pipeline(
+        tfidf_stems(), LinearSVC(C=1, class_weight="balanced")),
+    "tf-idf, word stems with negation scope + linear SVM C=0.5": lambda: make_pipeline(
+        tfidf_stems(), LinearSVC(C=0.5, class_weight="balanced")),
+    "tf-idf, word stems 1-3 with negation scope + linear SVM C=1": lambda: make_pipeline(
+        tfidf_stems(words=(1, 3)), LinearSVC(C=1, class_weight="balanced")),
+    "tf-idf, word stems with negation scope + calibrated linear SVM": lambda: make_pipeline(
+        tfidf_stems(), CalibratedClassifierCV(LinearSVC(C=1, class_weight="balanced"), cv=3)),
 }
 
 

@@ -148,7 +148,7 @@ class CallSessionManager:
             "journey": p.journey if p else None,
             "journey_label": label_for(p.journey) if p else None,
             "confidence": p.confidence if p else None,
-            "low_confidence": bool(p and p.confidence < self._low_confidence),
+            "low_confidence": bool(p and (p.intent == "nlu_fallback" or p.confidence < self._low_confidence)),
             "acts": p.acts if p else [],
             "secondary_journeys": p.secondary if p else [],
             "entities": p.entities if p else [],

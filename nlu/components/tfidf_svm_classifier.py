@@ -1,9 +1,10 @@
 """Intent classifier chosen by measurement: TF-IDF of character and word n-grams, a linear SVM, calibrated.
 
 On the normalised text of ``FrenchTranscriptTokenizer``: character n-grams (within word boundaries) carry
-the misspellings, truncations and elisions of transcripts and chats; word n-grams carry the order ("pas
-résilier"). A linear SVM separates the journeys; a sigmoid calibration (cross-validated) turns its margins
-into confidences the copilot can threshold. Trains in a few seconds. See docs/nlu.md for the comparison.
+the misspellings, truncations and elisions of transcripts and chats; word n-grams of French stems, with the
+words a negation governs marked (``nlu.text.features``), carry the order and "je ne veux pas résilier mais…".
+A linear SVM separates the journeys; a sigmoid calibration (cross-validated) turns its margins into
+confidences the copilot can threshold. Trains in a few seconds. See docs/nlu.md for the comparison.
 """
 
 import logging
@@ -23,16 +24,18 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from nlu.text.features import word_terms
+
 log = logging.getLogger(__name__)
 FILE = "tfidf_svm.skops"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "nlu.text.features.")
 
 
 def build(config: dict[str, Any]) -> Pipeline:
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True),
-        TfidfVectorizer(analyzer="word", ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True,
-                        token_pattern=r"(?u)\b\w+\b|'"),
+        TfidfVectorizer(tokenizer=word_terms, token_pattern=None, lowercase=False,
+                        ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
     )
     svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_state"])
     return make_pipeline(features, CalibratedClassifierCV(svm, cv=config["calibration_folds"], method="sigmoid"))

@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, prediction_from_parse
@@ -13,8 +14,9 @@ from tests.conftest import count_rows
 
 
 class FakeRasa:
-    def __init__(self, journey: str | None = "move", down: bool = False, slow_texts: tuple[str, ...] = ()) -> None:
-        self.journey, self.down, self.slow_texts = journey, down, slow_texts
+    def __init__(self, journey: str | None = "move", down: bool = False, slow_texts: tuple[str, ...] = (),
+                 parse: dict[str, Any] | None = None) -> None:
+        self.journey, self.down, self.slow_texts, self.parse = journey, down, slow_texts, parse
         self.texts: list[str] = []
 
     async def classify(self, text: str) -> JourneyPrediction:
@@ -22,6 +24,8 @@ class FakeRasa:
         await asyncio.sleep(2.0 if text in self.slow_texts else 0.0)
         if self.down:
             raise NluUnavailable("connection refused")
+        if self.parse:
+            return prediction_from_parse({"text": text, **self.parse})
         return prediction_from_parse({"text": text, "intent_ranking": [{"name": self.journey, "confidence": 0.9}],
                                       "entities": []})
 
@@ -61,6 +65,31 @@ async def test_answered_call_pops_customer_journey_and_acts(sqlite_sessions: ses
                      "call.ended"):
         assert expected in names, names
     assert "c1" not in manager.calls
+
+
+@pytest.mark.parametrize(
+    ("parse", "low"),
+    [
+        # Rasa's FallbackClassifier: two journeys too close to call; the pop keeps the best one, marked unsure
+        ({"intent": {"name": "nlu_fallback", "confidence": 0.5},
+          "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "move", "confidence": 0.46},
+                             {"name": "change_offer", "confidence": 0.41}]}, True),
+        ({"intent": {"name": "move", "confidence": 0.42},
+          "intent_ranking": [{"name": "move", "confidence": 0.42}, {"name": "breakdown", "confidence": 0.1}]}, True),
+        ({"intent": {"name": "move", "confidence": 0.93},
+          "intent_ranking": [{"name": "move", "confidence": 0.93}, {"name": "breakdown", "confidence": 0.03}]}, False),
+    ],
+)
+async def test_an_unsure_prediction_is_shown_but_flagged(sqlite_sessions: sessionmaker[Session],
+                                                        parse: dict[str, Any], low: bool) -> None:
+    hub = PanelHub()
+    sub = hub.subscribe("n1.demo")
+    manager = CallSessionManager(sqlite_sessions, FakeRasa(parse={**parse, "entities": []}), hub)  # type: ignore[arg-type]
+    await manager.handle(ev("offered", caller_number="07 12 34 56 78", agent="n1.demo",
+                            reason_transcript="je déménage et je veux la fibre"))
+    await manager.handle(ev("answered"))
+    pop = await _next_pop(sub)
+    assert (pop["journey"], pop["low_confidence"]) == ("move", low)
 
 
 def _trace_names(factory: sessionmaker[Session], call_id: str) -> list[tuple[str]]:
