@@ -31,9 +31,10 @@ def test_evaluate_writes_metrics_a_report_and_a_confusion_matrix(tmp_path: Path)
     assert "| journey | precision | recall | F1 | n |" in report and f"## Errors ({len(metrics['errors'])})" in report
 
 
-def test_no_heldout_sentence_is_in_the_training_data() -> None:
+@pytest.mark.parametrize("heldout_file", ["nlu_eval/heldout.jsonl", "nlu_eval/heldout_b.jsonl"])
+def test_no_heldout_sentence_is_in_the_training_data(heldout_file: str) -> None:
     heldout = {json.loads(line)["text"].strip().lower()
-               for line in Path("nlu_eval/heldout.jsonl").read_text().splitlines() if line}
+               for line in Path(heldout_file).read_text().splitlines() if line}
     training = set()
     for path in Path("assistant/data/nlu").glob("*.yml"):
         for line in path.read_text().splitlines():
