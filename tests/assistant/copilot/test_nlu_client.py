@@ -48,3 +48,16 @@ def test_weak_alternatives_and_out_of_scope_are_not_secondary_reasons() -> None:
 def test_nothing_said_is_out_of_scope_whatever_the_ranking() -> None:
     p = prediction_from_parse(_parse([("move", 0.7), ("breakdown", 0.2)], text="silence"))
     assert (p.journey, p.confidence, p.secondary) == ("out_of_scope", 1.0, [])
+
+
+def test_a_journey_that_wins_one_clause_of_the_reason_is_secondary() -> None:
+    parse = _parse([("move", 0.62), ("breakdown", 0.2), ("billing_payment", 0.12), ("terminate", 0.06)],
+                   text="je déménage et en plus ma box ne marche plus")
+    parse["clauses"] = [{"text": "je déménage", "name": "move", "confidence": 0.9},
+                        {"text": "ma box ne marche plus", "name": "breakdown", "confidence": 0.7}]
+    assert [s["journey"] for s in prediction_from_parse(parse).secondary] == ["breakdown"]
+    # a clause winner the whole utterance does not support at all, or an unsure one, is not shown
+    parse["clauses"][1] = {"text": "ma box ne marche plus", "name": "terminate", "confidence": 0.7}
+    assert prediction_from_parse(parse).secondary == []
+    parse["clauses"][1] = {"text": "ma box ne marche plus", "name": "breakdown", "confidence": 0.3}
+    assert prediction_from_parse(parse).secondary == []
