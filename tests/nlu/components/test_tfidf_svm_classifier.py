@@ -70,7 +70,8 @@ def test_an_untrained_model_does_not_crash(tmp_path) -> None:  # type: ignore[no
 
 def test_each_clause_of_a_multi_request_reason_gets_its_own_journey(trained) -> None:  # type: ignore[no-untyped-def]
     classifier = trained[0]
-    multi, single = Message({TEXT: "je déménage à lyon et en plus ma box ne marche plus"}), Message({TEXT: "je déménage"})
+    multi = Message({TEXT: "je déménage à lyon et en plus ma box ne marche plus"})
+    single = Message({TEXT: "je déménage"})
     classifier.process([multi, single])
     assert [(c["text"], c["name"]) for c in multi.get("clauses")] == [("je déménage à lyon", "move"),
                                                                       ("ma box ne marche plus", "breakdown")]
