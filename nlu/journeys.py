@@ -8,13 +8,11 @@ from typing import Any
 JOURNEY_CODES = ("become_customer", "change_offer", "move", "withdraw", "terminate", "manage_account",
                  "billing_payment", "breakdown", "usage_help", "complaint", "out_of_scope")
 CLAUSES = "clauses"  # parse key: each clause of a multi-request utterance with its own best journey
-# A secondary journey is either the best journey of one of the caller's clauses ("je déménage | et en plus je
-# veux la fibre"), confident on that clause and not absurd for the whole utterance, or, without clauses, a
-# runner-up of the whole utterance's ranking. Thresholds chosen on held-out set A's 25 two-reason calls against
-# the spurious secondaries on its single-reason calls (docs/nlu.md).
+# A secondary journey is the best journey of one of the caller's clauses ("je déménage | et en plus je veux la
+# fibre") with at least this confidence on that clause. Chosen with nlu_eval/secondary_thresholds.py on held-out
+# set A: against the runners-up of the whole utterance's ranking (the earlier rule), it shows more second reasons
+# of two-reason calls and adds fewer spurious ones to single-reason calls (docs/nlu.md).
 CLAUSE_MIN_CONFIDENCE = 0.4
-CLAUSE_MIN_SUPPORT = 0.1
-SECONDARY_MIN_CONFIDENCE = 0.35
 MAX_SECONDARY = 2
 SILENCE = "silence"  # what FrenchTranscriptTokenizer makes of an utterance with nothing in it
 
@@ -26,8 +24,7 @@ def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
     return sorted(scored, key=lambda x: x[1], reverse=True)
 
 
-def primary_and_secondary(parse: dict[str, Any],
-                          min_secondary: float = SECONDARY_MIN_CONFIDENCE) -> tuple[str | None, float, list[str]]:
+def primary_and_secondary(parse: dict[str, Any]) -> tuple[str | None, float, list[str]]:
     """(primary journey, its confidence, the other journeys the caller also seems to want).
 
     Nothing said (empty, fillers only, emoji only) is out of scope for certain, whatever the classifier says.
@@ -40,10 +37,8 @@ def primary_and_secondary(parse: dict[str, Any],
     primary, confidence = ranking[0]
     if primary == "out_of_scope":
         return primary, confidence, []
-    whole = dict(ranking)
     candidates = [c["name"] for c in sorted(parse.get(CLAUSES) or [], key=lambda c: -c["confidence"])
-                  if c["confidence"] >= CLAUSE_MIN_CONFIDENCE and whole.get(c["name"], 0.0) >= CLAUSE_MIN_SUPPORT]
-    candidates += [name for name, score in ranking[1:3] if score >= min_secondary]
+                  if c["confidence"] >= CLAUSE_MIN_CONFIDENCE]
     secondary: list[str] = []
     for name in candidates:
         if name not in (primary, "out_of_scope", *secondary):

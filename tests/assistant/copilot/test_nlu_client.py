@@ -29,9 +29,15 @@ def test_entities_keep_their_text() -> None:
     assert prediction_from_parse(parse).entities == [{"entity": "city", "value": "Nantes", "text": "Nantes"}]
 
 
+def _clauses(parse: dict, *clauses: tuple[str, str, float]) -> dict:
+    return {**parse, "clauses": [{"text": t, "name": n, "confidence": c} for t, n, c in clauses]}
+
+
 def test_a_second_reason_in_the_same_call_is_a_secondary_journey_with_its_acts() -> None:
-    p = prediction_from_parse(_parse([("move", 0.55), ("change_offer", 0.35), ("terminate", 0.05)],
-                                     text="je déménage et je veux passer à la fibre"))
+    p = prediction_from_parse(_clauses(_parse([("move", 0.55), ("change_offer", 0.35), ("terminate", 0.05)],
+                                              text="je déménage et je veux passer à la fibre"),
+                                       ("je déménage", "move", 0.9),
+                                       ("je veux passer à la fibre", "change_offer", 0.8)))
     assert p.journey == "move"
     assert p.secondary == [{"journey": "change_offer", "label": "Je change d'offre et/ou de matériel"}]
     codes = [a["code"] for a in p.acts]
@@ -39,10 +45,17 @@ def test_a_second_reason_in_the_same_call_is_a_secondary_journey_with_its_acts()
     assert len(codes) == len(set(codes))
 
 
-def test_weak_alternatives_and_out_of_scope_are_not_secondary_reasons() -> None:
-    assert prediction_from_parse(_parse([("move", 0.85), ("change_offer", 0.1)])).secondary == []
-    assert prediction_from_parse(_parse([("move", 0.6), ("out_of_scope", 0.3)])).secondary == []
-    assert prediction_from_parse(_parse([("out_of_scope", 0.6), ("move", 0.3)])).secondary == []
+def test_runners_up_unsure_clauses_and_out_of_scope_are_not_secondary_reasons() -> None:
+    # one request: the runner-up of the ranking is a doubt about the primary, not a second reason
+    assert prediction_from_parse(_parse([("move", 0.55), ("change_offer", 0.4)])).secondary == []
+    two = _parse([("move", 0.6), ("out_of_scope", 0.3)], text="je déménage et sinon quel temps fait-il")
+    assert prediction_from_parse(_clauses(two, ("je déménage", "move", 0.9),
+                                          ("quel temps fait-il", "out_of_scope", 0.9))).secondary == []
+    assert prediction_from_parse(_clauses(two, ("je déménage", "move", 0.9),
+                                          ("quel temps fait-il", "breakdown", 0.3))).secondary == []
+    oos = _parse([("out_of_scope", 0.6), ("move", 0.3)], text="quel temps fait-il et je déménage")
+    assert prediction_from_parse(_clauses(oos, ("quel temps fait-il", "out_of_scope", 0.9),
+                                          ("je déménage", "move", 0.9))).secondary == []
 
 
 def test_nothing_said_is_out_of_scope_whatever_the_ranking() -> None:
@@ -50,14 +63,9 @@ def test_nothing_said_is_out_of_scope_whatever_the_ranking() -> None:
     assert (p.journey, p.confidence, p.secondary) == ("out_of_scope", 1.0, [])
 
 
-def test_a_journey_that_wins_one_clause_of_the_reason_is_secondary() -> None:
-    parse = _parse([("move", 0.62), ("breakdown", 0.2), ("billing_payment", 0.12), ("terminate", 0.06)],
-                   text="je déménage et en plus ma box ne marche plus")
-    parse["clauses"] = [{"text": "je déménage", "name": "move", "confidence": 0.9},
-                        {"text": "ma box ne marche plus", "name": "breakdown", "confidence": 0.7}]
-    assert [s["journey"] for s in prediction_from_parse(parse).secondary] == ["breakdown"]
-    # a clause winner the whole utterance does not support at all, or an unsure one, is not shown
-    parse["clauses"][1] = {"text": "ma box ne marche plus", "name": "terminate", "confidence": 0.7}
-    assert prediction_from_parse(parse).secondary == []
-    parse["clauses"][1] = {"text": "ma box ne marche plus", "name": "breakdown", "confidence": 0.3}
-    assert prediction_from_parse(parse).secondary == []
+def test_the_most_confident_clauses_come_first_and_at_most_two_are_shown() -> None:
+    parse = _clauses(_parse([("move", 0.5), ("breakdown", 0.2), ("billing_payment", 0.2), ("complaint", 0.1)],
+                            text="je déménage et ma box ne marche plus et ma facture a doublé et je veux un geste"),
+                     ("je déménage", "move", 0.9), ("ma box ne marche plus", "breakdown", 0.6),
+                     ("ma facture a doublé", "billing_payment", 0.8), ("je veux un geste", "complaint", 0.5))
+    assert [s["journey"] for s in prediction_from_parse(parse).secondary] == ["billing_payment", "breakdown"]
