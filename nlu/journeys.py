@@ -11,8 +11,9 @@ CLAUSES = "clauses"  # parse key: each clause of a multi-request utterance with 
 # A secondary journey is the best journey of one of the caller's clauses ("je déménage | et en plus je veux la
 # fibre") with at least this confidence on that clause. Chosen with nlu_eval/secondary_thresholds.py on held-out
 # set A: against the runners-up of the whole utterance's ranking (the earlier rule), it shows more second reasons
-# of two-reason calls and adds fewer spurious ones to single-reason calls (docs/nlu.md).
-CLAUSE_MIN_CONFIDENCE = 0.4
+# of two-reason calls and adds fewer spurious ones to single-reason calls. Re-swept with the sentence encoder:
+# 0.3 to 0.6 show the same second reasons, 0.6 adds the fewest spurious ones (16 against 24 at 0.4; docs/nlu.md).
+CLAUSE_MIN_CONFIDENCE = 0.6
 MAX_SECONDARY = 2
 SILENCE = "silence"  # what FrenchTranscriptTokenizer makes of an utterance with nothing in it
 

@@ -24,6 +24,7 @@ from sklearn.svm import LinearSVC
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from nlu.components.sentence_encoder import SentenceEncoder  # noqa: E402
 from nlu.journeys import JOURNEY_CODES  # noqa: E402
 from nlu.text.features import word_terms  # noqa: E402
 from nlu.text.normalise import normalise  # noqa: E402
@@ -48,10 +49,12 @@ def tfidf(chars: tuple[int, int] = (2, 5), words: tuple[int, int] = (1, 2)):  # 
                       TfidfVectorizer(ngram_range=words, sublinear_tf=True))
 
 
-def tfidf_stems(chars: tuple[int, int] = (2, 5), words: tuple[int, int] = (1, 2)):  # type: ignore[no-untyped-def]
-    return make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=chars, sublinear_tf=True),
-                      TfidfVectorizer(tokenizer=word_terms, token_pattern=None, lowercase=False,
-                                      ngram_range=words, sublinear_tf=True))
+def tfidf_stems(chars: tuple[int, int] = (2, 5), words: tuple[int, int] = (1, 2),  # type: ignore[no-untyped-def]
+                sentence_weight: float = 0.0):
+    blocks = [TfidfVectorizer(analyzer="char_wb", ngram_range=chars, sublinear_tf=True),
+              TfidfVectorizer(tokenizer=word_terms, token_pattern=None, lowercase=False,
+                              ngram_range=words, sublinear_tf=True)]
+    return make_union(*blocks, *([SentenceEncoder(sentence_weight)] if sentence_weight else []))
 
 
 CANDIDATES = {
@@ -71,8 +74,18 @@ CANDIDATES = {
         tfidf_stems(), LinearSVC(C=0.5, class_weight="balanced")),
     "tf-idf, word stems 1-3 with negation scope + linear SVM C=1": lambda: make_pipeline(
         tfidf_stems(words=(1, 3)), LinearSVC(C=1, class_weight="balanced")),
-    "tf-idf, word stems with negation scope + calibrated linear SVM (chosen)": lambda: make_pipeline(
-        tfidf_stems(), CalibratedClassifierCV(LinearSVC(C=1, class_weight="balanced"), cv=5, ensemble=False)),
+    "tf-idf, word stems with negation scope + calibrated linear SVM (chosen until the sentence encoder)":
+        lambda: make_pipeline(tfidf_stems(), CalibratedClassifierCV(LinearSVC(C=1, class_weight="balanced"), cv=5,
+                                                                     ensemble=False)),
+    "sentence encoder alone + linear SVM": lambda: make_pipeline(
+        SentenceEncoder(1.0), LinearSVC(C=1, class_weight="balanced")),
+    "sentence encoder alone + logistic regression C=10": lambda: make_pipeline(
+        SentenceEncoder(1.0), LogisticRegression(C=10, max_iter=3000, class_weight="balanced")),
+    **{f"tf-idf stems + sentence encoder ×{w} + linear SVM": (lambda w=w: make_pipeline(
+        tfidf_stems(sentence_weight=w), LinearSVC(C=1, class_weight="balanced"))) for w in (0.5, 1.0, 1.5)},
+    "tf-idf stems + sentence encoder ×0.75 + calibrated linear SVM (chosen)": lambda: make_pipeline(
+        tfidf_stems(sentence_weight=0.75),
+        CalibratedClassifierCV(LinearSVC(C=1, class_weight="balanced"), cv=5, ensemble=False)),
 }
 
 

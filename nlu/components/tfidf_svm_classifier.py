@@ -3,7 +3,8 @@
 On the normalised text of ``FrenchTranscriptTokenizer``: character n-grams (within word boundaries) carry
 the misspellings, truncations and elisions of transcripts and chats; word n-grams of French stems, with the
 words a negation governs marked (``nlu.text.features``), carry the order and "je ne veux pas résilier mais…".
-A linear SVM separates the journeys; a sigmoid calibration, fitted on cross-validated margins, turns its
+A sentence embedding (Universal Sentence Encoder multilingual, ``nlu.components.sentence_encoder``) adds what
+no n-gram carries: that two wordings mean the same. A linear SVM separates the journeys; a sigmoid calibration, fitted on cross-validated margins, turns its
 margins into confidences the copilot can threshold. Trains in a few seconds. See docs/nlu.md for the comparison.
 """
 
@@ -24,21 +25,26 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from nlu.components.sentence_encoder import SentenceEncoder, encoder
 from nlu.journeys import CLAUSES
 from nlu.text.clauses import split_clauses
 from nlu.text.features import word_terms
 
 log = logging.getLogger(__name__)
 FILE = "tfidf_svm.skops"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "nlu.text.features.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "nlu.text.features.",
+                    "nlu.components.sentence_encoder.")
 
 
 def build(config: dict[str, Any]) -> Pipeline:
-    features = make_union(
+    blocks = [
         TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True),
         TfidfVectorizer(tokenizer=word_terms, token_pattern=None, lowercase=False,
                         ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
-    )
+    ]
+    if config["sentence_weight"]:
+        blocks.append(SentenceEncoder(config["sentence_weight"]))
+    features = make_union(*blocks)
     svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_state"])
     # ensemble=False: the calibration is fitted on cross-validated margins, and the SVM itself on all the data
     # (rather than an average of SVMs that each saw only part of it).
@@ -51,7 +57,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "C": 1.0, "calibration_folds": 5,
-                "random_state": 42, "ranking_length": 13}
+                "random_state": 42, "ranking_length": 13, "sentence_weight": 0.75}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Pipeline | None = None) -> None:
@@ -95,10 +101,13 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
                 unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
                 if unsafe:
                     raise ValueError(f"refusing to load types {unsafe}")
-                return cls(config, model_storage, resource, sio.load(path, trusted=untrusted))
+                pipeline = sio.load(path, trusted=untrusted)
         except ValueError as exc:
             log.warning("no trained intent classifier in the model (%s)", exc)
             return cls(config, model_storage, resource)
+        if any(isinstance(block, SentenceEncoder) for _, block in pipeline.steps[0][1].transformer_list):
+            encoder()  # load the weights now, not on the first caller's parse
+        return cls(config, model_storage, resource, pipeline)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.pipeline is None or not messages:

@@ -1,0 +1,89 @@
+"""Which journey of a multi-request call is the primary one: the whole utterance's best, or the first request's?
+
+The labelling guide (docs/nlu-labelling.md) says the primary journey is the one the caller insists on or states
+as the goal, and the first one stated when two are equal. This sweep compares, on out-of-fold predictions of the
+training data (5-fold cross-validation) and on held-out set A, the classifier's choice on the whole utterance
+with "the first clause's journey when it is confident enough". Run in the Rasa runtime:
+
+    PYTHONPATH=. .venv-rasa/bin/python nlu_eval/primary_rule.py
+
+Set B is never used here: it stays an unstudied measure.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "nlu_eval"))
+from compare_classifiers import training_set  # noqa: E402
+
+from nlu.components.tfidf_svm_classifier import TfidfSvmIntentClassifier, build  # noqa: E402
+from nlu.text.clauses import split_clauses  # noqa: E402
+from nlu.text.normalise import normalise  # noqa: E402
+
+Row = tuple[str, str, np.ndarray, list[np.ndarray]]  # (expected, style, whole-utterance probs, clause probs)
+
+
+def scored(model, texts: list[str], expected: list[str], styles: list[str]) -> list[Row]:  # type: ignore[no-untyped-def]
+    clauses = [split_clauses(t) for t in texts]
+    probs = model.predict_proba(texts + [c for cs in clauses for c in cs])
+    rest = iter(probs[len(texts):])
+    return [(e, s, p, [next(rest) for _ in cs]) for e, s, p, cs in zip(expected, styles, probs[: len(texts)], clauses, strict=True)]
+
+
+def out_of_fold_rows() -> list[Row]:
+    texts, labels = training_set()
+    rows: list[Row] = []
+    config = TfidfSvmIntentClassifier.get_default_config()
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
+        model = build(config).fit([texts[i] for i in train], labels[train])
+        rows += scored(model, [texts[i] for i in test], list(labels[test]), ["train"] * len(test))
+    return rows
+
+
+def heldout_rows() -> list[Row]:
+    texts, labels = training_set()
+    model = build(TfidfSvmIntentClassifier.get_default_config()).fit(texts, labels)
+    items = [json.loads(line) for line in (REPO / "nlu_eval" / "heldout.jsonl").read_text().splitlines()]
+    return scored(model, [normalise(i["text"]) or "silence" for i in items], [i["journey"] for i in items],
+                  [i["style"] for i in items])
+
+
+def accuracy(rows: list[Row], classes: list[str], first_min: float | None, whole_min: float) -> tuple[float, int]:
+    right = changed = 0
+    for expected, _, whole, clause_probs in rows:
+        primary = classes[int(np.argmax(whole))]
+        if first_min is not None and clause_probs and primary != "out_of_scope":
+            first = int(np.argmax(clause_probs[0]))
+            if (classes[first] != "out_of_scope" and clause_probs[0][first] >= first_min
+                    and whole[first] >= whole_min and classes[first] != primary):
+                primary, changed = classes[first], changed + 1
+        right += primary == expected
+    return right / len(rows), changed
+
+
+def main() -> None:
+    _, labels = training_set()
+    classes = sorted(set(labels))
+    sets = {"CV on training data": out_of_fold_rows(), "held-out set A": heldout_rows()}
+    multi = {"set A two-reason calls": [r for r in sets["held-out set A"] if r[1] == "multi"],
+             "set A single-reason calls": [r for r in sets["held-out set A"] if r[1] != "multi"]}
+    sets |= multi
+    print("| first clause ≥ | whole ≥ | " + " | ".join(sets) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in sets) + " |")
+    grid = [(None, 0.0)] + [(f, w) for f in (0.4, 0.5, 0.6, 0.7) for w in (0.0, 0.1, 0.2)]
+    for first_min, whole_min in grid:
+        cells = []
+        for rows in sets.values():
+            acc, changed = accuracy(rows, classes, first_min, whole_min)
+            cells.append(f"{acc:.3f} ({changed} changed)")
+        print(f"| {first_min or '— (whole utterance)'} | {whole_min} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
