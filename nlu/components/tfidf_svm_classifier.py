@@ -26,8 +26,8 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from nlu.components.sentence_encoder import SentenceEncoder, encoder
-from nlu.journeys import CLAUSES
-from nlu.text.clauses import split_clauses
+from nlu.journeys import CLAUSES, FIRST_REQUEST
+from nlu.text.clauses import first_request, split_clauses
 from nlu.text.features import word_terms
 
 log = logging.getLogger(__name__)
@@ -114,20 +114,29 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
         clauses = [split_clauses(t) for t in texts]
-        # One predict_proba for the utterances and all their clauses (a multi-reason call is classified as a
-        # whole, and each of its clauses on its own: see nlu.journeys.primary_and_secondary).
-        probabilities = self.pipeline.predict_proba(texts + [c for cs in clauses for c in cs])
+        firsts = [first_request(t) for t in texts]
+        # One predict_proba for the utterances, all their clauses and their first requests (a multi-reason call is
+        # classified as a whole, and each of its parts on its own: see nlu.journeys.primary_and_secondary).
+        probabilities = self.pipeline.predict_proba(
+            texts + [c for cs in clauses for c in cs] + [f for f in firsts if f])
         classes = [str(c) for c in self.pipeline.classes_]
-        clause_probs = iter(probabilities[len(texts):])
+        parts = iter(probabilities[len(texts):])
+
+        def best(text: str) -> dict[str, Any]:
+            probs = next(parts)
+            i = int(np.argmax(probs))
+            return {"text": text, "name": classes[i], "confidence": float(probs[i])}
+
         for message, probs, its_clauses in zip(messages, probabilities[: len(texts)], clauses, strict=True):
             ranking = sorted(({"name": c, "confidence": float(p)} for c, p in zip(classes, probs, strict=True)),
                              key=lambda r: -r["confidence"])
             message.set("intent", ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking[: self.config["ranking_length"]], add_to_output=True)
             if its_clauses:
-                best = [(int(np.argmax(q)), q) for q in (next(clause_probs) for _ in its_clauses)]
-                message.set(CLAUSES, [{"text": text, "name": classes[i], "confidence": float(q[i])}
-                                      for text, (i, q) in zip(its_clauses, best, strict=True)], add_to_output=True)
+                message.set(CLAUSES, [best(c) for c in its_clauses], add_to_output=True)
+        for message, first in zip(messages, firsts, strict=True):
+            if first:
+                message.set(FIRST_REQUEST, best(first), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -17,7 +17,16 @@ _CONNECTORS = (
     r"\bet (?=(?:je|j'|on|il|elle|ils|elles|nous|vous|mon|ma|mes|ça|ca|c'est|est-ce|comment|pourquoi|"
     r"pouvez|peut|faudrait|voudrais|aimerais)\b)",
 )  # "mais" never splits: "je ne veux pas résilier mais…" is one request
-_SPLIT = re.compile("|".join(f"(?:{c})" for c in _CONNECTORS), re.IGNORECASE)
+# Connectors that add a second request to a first one ("je veux changer de forfait et puis comprendre ma
+# facture", "je déménage et j'en profite pour passer à la fibre"): what comes before them is a request too, and
+# the first one stated (docs/nlu-labelling.md).
+_ADDITIVE = re.compile(
+    r"\bet (?:aussi|puis|également|sinon|d'ailleurs|après)\b|"
+    r"\b(?:et )?(?:en plus|par la même occasion|en même temps|au passage|tant que j'y suis|tant qu'à faire|"
+    r"tant qu'on y est|j'en profite|en profiter pour|autre chose|deuxième chose|autre question|par ailleurs|"
+    r"d'autre part|mais aussi)\b",
+    re.IGNORECASE)
+_SPLIT = re.compile("|".join(f"(?:{c})" for c in (*_CONNECTORS, _ADDITIVE.pattern)), re.IGNORECASE)
 
 
 def split_clauses(text: str) -> list[str]:
@@ -25,3 +34,12 @@ def split_clauses(text: str) -> list[str]:
     parts = [p.strip(" ,") for p in _SPLIT.split(text or "")]
     clauses = [p for p in parts if len(p.split()) >= MIN_WORDS]
     return clauses if len(clauses) >= 2 else []
+
+
+def first_request(text: str) -> str | None:
+    """The first clause when the caller chains another request to it with an additive connector ("je veux
+    changer de forfait | et puis comprendre ma facture", "je déménage | et j'en profite pour…"), else ``None``."""
+    clauses = split_clauses(text)
+    if not clauses or not _ADDITIVE.search(text[len(clauses[0]):] if text.startswith(clauses[0]) else text):
+        return None
+    return clauses[0]

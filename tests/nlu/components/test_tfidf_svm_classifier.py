@@ -77,3 +77,15 @@ def test_each_clause_of_a_multi_request_reason_gets_its_own_journey(trained) -> 
                                                                       ("ma box ne marche plus", "breakdown")]
     assert all(0.0 < c["confidence"] <= 1.0 for c in multi.get("clauses"))
     assert single.get("clauses") is None and single.get("intent")["name"] == "move"
+
+
+def test_chained_requests_get_their_clauses_and_first_request_classified(trained) -> None:  # type: ignore[no-untyped-def]
+    classifier = trained[0]
+    message = Message({TEXT: "je déménage à lyon la semaine prochaine et en plus ma box ne marche plus"})
+    classifier.process([message])
+    assert [c["name"] for c in message.get("clauses")] == ["move", "breakdown"]
+    first = message.get("first_request")
+    assert (first["text"], first["name"]) == ("je déménage à lyon la semaine prochaine", "move")
+    single = Message({TEXT: "ma box ne marche plus"})
+    classifier.process([single])
+    assert single.get("clauses") is None and single.get("first_request") is None
