@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 DIMENSIONS = 512
-_MEMO_LIMIT = 50_000  # training refits the features once per calibration fold: encode each text once
+_MEMO_LIMIT = 10_000  # training refits the features once per calibration fold: encode each text once (20 MB at most)
 
 
 @lru_cache(maxsize=1)

@@ -45,3 +45,12 @@ def test_the_transformer_scales_the_embedding_by_its_weight(weight: float) -> No
 def test_odd_input_still_gives_a_finite_vector(text: str) -> None:
     vector = encode([text])[0]
     assert vector.shape == (DIMENSIONS,) and np.isfinite(vector).all()
+
+
+def test_the_memo_of_encoded_texts_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlu.components import sentence_encoder
+
+    monkeypatch.setattr(sentence_encoder, "_MEMO_LIMIT", 3)
+    for i in range(10):
+        encode([f"ligne numéro {i}", f"forfait numéro {i}"])
+        assert len(sentence_encoder._memo) <= 3
