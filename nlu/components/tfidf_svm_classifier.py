@@ -4,8 +4,9 @@ On the normalised text of ``FrenchTranscriptTokenizer``: character n-grams (with
 the misspellings, truncations and elisions of transcripts and chats; word n-grams of French stems, with the
 words a negation governs marked (``nlu.text.features``), carry the order and "je ne veux pas résilier mais…".
 A sentence embedding (Universal Sentence Encoder multilingual, ``nlu.components.sentence_encoder``) adds what
-no n-gram carries: that two wordings mean the same. A linear SVM separates the journeys; a sigmoid calibration, fitted on cross-validated margins, turns its
-margins into confidences the copilot can threshold. Trains in a few seconds. See docs/nlu.md for the comparison.
+no n-gram carries: that two wordings mean the same. A linear SVM separates the journeys; a sigmoid calibration,
+fitted on cross-validated margins, turns its margins into confidences the copilot can threshold. Trains in
+seconds. See docs/nlu.md for the comparison.
 """
 
 import logging
@@ -114,29 +115,24 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
         clauses = [split_clauses(t) for t in texts]
-        firsts = [first_request(t) for t in texts]
-        # One predict_proba for the utterances, all their clauses and their first requests (a multi-reason call is
-        # classified as a whole, and each of its parts on its own: see nlu.journeys.primary_and_secondary).
-        probabilities = self.pipeline.predict_proba(
-            texts + [c for cs in clauses for c in cs] + [f for f in firsts if f])
+        # One predict_proba for the utterances and all their clauses (a multi-reason call is classified as a whole,
+        # and each of its clauses on its own: see nlu.journeys.primary_and_secondary).
+        probabilities = self.pipeline.predict_proba(texts + [c for cs in clauses for c in cs])
         classes = [str(c) for c in self.pipeline.classes_]
-        parts = iter(probabilities[len(texts):])
-
-        def best(text: str) -> dict[str, Any]:
-            probs = next(parts)
-            i = int(np.argmax(probs))
-            return {"text": text, "name": classes[i], "confidence": float(probs[i])}
-
-        for message, probs, its_clauses in zip(messages, probabilities[: len(texts)], clauses, strict=True):
+        clause_probs = iter(probabilities[len(texts):])
+        for message, text, probs, its_clauses in zip(messages, texts, probabilities[: len(texts)], clauses,
+                                                     strict=True):
             ranking = sorted(({"name": c, "confidence": float(p)} for c, p in zip(classes, probs, strict=True)),
                              key=lambda r: -r["confidence"])
             message.set("intent", ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking[: self.config["ranking_length"]], add_to_output=True)
             if its_clauses:
-                message.set(CLAUSES, [best(c) for c in its_clauses], add_to_output=True)
-        for message, first in zip(messages, firsts, strict=True):
-            if first:
-                message.set(FIRST_REQUEST, best(first), add_to_output=True)
+                best = [(int(np.argmax(q)), q) for q in (next(clause_probs) for _ in its_clauses)]
+                parts = [{"text": clause, "name": classes[i], "confidence": float(q[i])}
+                         for clause, (i, q) in zip(its_clauses, best, strict=True)]
+                message.set(CLAUSES, parts, add_to_output=True)
+                if first_request(text, its_clauses):  # the first clause, when an additive connector follows it
+                    message.set(FIRST_REQUEST, parts[0], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

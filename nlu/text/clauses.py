@@ -36,10 +36,11 @@ def split_clauses(text: str) -> list[str]:
     return clauses if len(clauses) >= 2 else []
 
 
-def first_request(text: str) -> str | None:
+def first_request(text: str, clauses: list[str] | None = None) -> str | None:
     """The first clause when the caller chains another request to it with an additive connector ("je veux
-    changer de forfait | et puis comprendre ma facture", "je déménage | et j'en profite pour…"), else ``None``."""
-    clauses = split_clauses(text)
+    changer de forfait | et puis comprendre ma facture", "je déménage | et j'en profite pour…"), else ``None``.
+    ``clauses``: ``split_clauses(text)`` when the caller has it already."""
+    clauses = split_clauses(text) if clauses is None else clauses
     if not clauses or not _ADDITIVE.search(text[len(clauses[0]):] if text.startswith(clauses[0]) else text):
         return None
     return clauses[0]
