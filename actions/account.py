@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.crm import call_context, crm_session
+from actions.crm import NotFromCopilot, call_context, crm_session
 from crm_core.services import tracing
 from crm_core.services.customers import CustomerNotFound, CustomerService
 from crm_core.services.habilitations import NotAllowed
@@ -33,7 +33,11 @@ class ActionCommitmentEnd(Action):
         return "action_commitment_end"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        actor, customer_id = call_context(tracker)
+        try:
+            actor, customer_id = call_context(tracker)
+        except NotFromCopilot as exc:
+            dispatcher.utter_message(text=str(exc))
+            return []
         if customer_id is None:
             dispatcher.utter_message(text="Aucun client n'est identifié sur cet appel : recherchez-le d'abord.")
             return []

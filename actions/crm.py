@@ -1,16 +1,31 @@
-"""The one door from the actions to the CRM: the service layer, with the advisor taken from metadata."""
+"""The one door from the actions to the CRM: the service layer, for the advisor the copilot vouches for.
 
+Who asks and about which customer come from the copilot's signed assertion (``nlu.assertion``) in the
+message metadata, verified here before any read: a message or a tracker that Rasa or the action server
+receives from anyone else reads nothing, and the refusal is logged and traced.
+"""
+
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
 
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.core.config import get_crm_settings
 from crm_core.core.db import create_schema, get_engine, session_factory, transaction
+from crm_core.services import tracing
 from crm_core.services.actor import Actor
-from crm_core.services.habilitations import UnknownAdvisor, actor_for
+from crm_core.services.habilitations import UnknownAdvisor, actor_for, system_actor
+from nlu.assertion import AssertionRefused, verify_assertion
+
+log = logging.getLogger(__name__)
+REFUSED = "Demande refusée : elle ne vient pas du copilote de cet appel."
+
+
+class NotFromCopilot(PermissionError):
+    """The message carries no valid assertion of the copilot for this call (French message)."""
 
 
 @lru_cache
@@ -21,20 +36,29 @@ def _sessions() -> sessionmaker[Session]:
 
 
 def call_context(tracker: Tracker) -> tuple[Actor, int | None]:
-    """The advisor and the call's customer, from the message metadata set by the copilot.
+    """The advisor and the call's customer, as the copilot's assertion states them.
 
-    Only the advisor's login is taken from the metadata: the profile and permissions are read from the
-    CRM, so a message cannot claim more rights than the advisor has. An unknown login gets no rights.
+    The profile and permissions are read from the CRM, so an assertion cannot grant more rights than the
+    advisor has; an advisor unknown to the CRM gets no rights.
     """
-    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
-    login = str(metadata.get("advisor") or "unknown")
+    metadata = tracker.latest_message.get("metadata") or {}
+    token = metadata.get("assertion") if isinstance(metadata, dict) else None
+    text = tracker.latest_message.get("text")
+    try:
+        claim = verify_assertion(token, get_crm_settings().secret("internal_secret"), call_id=tracker.sender_id,
+                                 text=text if isinstance(text, str) else "")
+    except AssertionRefused as exc:
+        log.warning("action refused for conversation %s: %s", tracker.sender_id, exc)
+        with crm_session() as session:
+            tracing.record(session, "security.assertion_rejected", system_actor("action-server"),
+                           call_id=str(tracker.sender_id)[:80], reason=str(exc)[:200])
+        raise NotFromCopilot(REFUSED) from exc
     try:
         with crm_session() as session:
-            actor = actor_for(session, login, tracker.sender_id)
+            actor = actor_for(session, claim.advisor, claim.call_id)
     except UnknownAdvisor:
-        actor = Actor(login, "unknown", tracker.sender_id)
-    customer_id = metadata.get("customer_id")
-    return actor, int(customer_id) if customer_id is not None else None
+        actor = Actor(claim.advisor, "unknown", claim.call_id)
+    return actor, claim.customer_id
 
 
 @contextmanager

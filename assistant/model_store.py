@@ -32,6 +32,12 @@ def rasa_executable() -> Path:
     return exe
 
 
+def rasa_python() -> Path:
+    """The Rasa runtime's interpreter (to run our ``nlu`` modules inside it)."""
+    rasa_executable()  # the same clear message when the runtime is missing
+    return RASA_VENV / "bin" / "python"
+
+
 def rasa_env() -> dict[str, str]:
     """Environment for processes of the Rasa runtime: our ``nlu/`` importable, no telemetry."""
     env = dict(os.environ)

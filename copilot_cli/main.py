@@ -19,7 +19,9 @@ nlu_app = typer.Typer(help="Train and query the NLU.", no_args_is_help=True)
 bridge_app = typer.Typer(help="The telephony bridge's protocol.", no_args_is_help=True)
 app.add_typer(call_app, name="call")
 app.add_typer(nlu_app, name="nlu")
+panel_app = typer.Typer(help="The side panel's websocket protocol.", no_args_is_help=True)
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(panel_app, name="panel")
 
 
 def _err(message: str, code: int = 2) -> typer.Exit:
@@ -68,18 +70,21 @@ def seed(
 
 @app.command()
 def token(user: Annotated[str, typer.Option("--user", help="Login of a seeded advisor, e.g. n1.demo.")]) -> None:
-    """Print a development bearer token for a seeded advisor."""
+    """Print a development bearer token for a seeded advisor (development mode only)."""
+    from crm_core.core.config import get_crm_settings
     from crm_core.core.db import create_schema, get_engine, session_factory, transaction
     from crm_core.core.security import issue_token
     from crm_core.services.habilitations import UnknownAdvisor, actor_for
 
+    if get_crm_settings().env != "development":
+        raise _err("development tokens are minted in development mode only (COPILOT_ENV=development)")
     engine = get_engine()
     create_schema(engine)
     try:
         with transaction(session_factory(engine)) as session:
             actor_for(session, user)
     except UnknownAdvisor as exc:
-        raise _err(f"{exc} (run `copilot seed` first?)") from exc
+        raise _err(f"no active advisor {user!r} in the CRM (run `copilot seed` first?)") from exc
     typer.echo(issue_token(user))
 
 
@@ -170,16 +175,19 @@ def call_simulate(
     url: Annotated[str | None, typer.Option(help="App URL (default: from settings).")] = None,
     agent: Annotated[str, typer.Option(help="Login of the seeded advisor the call is presented to.")] = "n1.demo",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the pop.")] = 10.0,
+    keep_open: Annotated[bool, typer.Option("--keep-open", help="Leave the call in progress (no `ended`).")] = False,
+    call_id: Annotated[str | None, typer.Option(help="The call's id (default: a new one).")] = None,
 ) -> None:
     """Send one call's canonical events to the running stack; print the screen pop as JSON."""
     from assistant.copilot.settings import get_copilot_settings
     from copilot_cli.simulate import simulate_call
+    from crm_core.core.config import get_crm_settings
 
     s = get_copilot_settings()
     base = url or f"http://{s.host}:{s.port}"
     try:
-        pop = asyncio.run(simulate_call(base, from_, reason, agent=agent, timeout_s=timeout,
-                                        bridge_token=s.bridge_token))
+        pop = asyncio.run(simulate_call(base, from_, reason, agent=agent, timeout_s=timeout, call_id=call_id,
+                                        end=not keep_open, bridge_token=get_crm_settings().secret("bridge_token")))
     except (OSError, TimeoutError) as exc:
         raise _err(f"no copilot answering at {base} ({type(exc).__name__}): start it with `make run`", 1) from exc
     typer.echo(json.dumps(pop, ensure_ascii=False))
@@ -192,6 +200,20 @@ def bridge_schema(
 ) -> None:
     """Print (or write) the CallEvent JSON Schema."""
     from telephony_bridge.events import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if write:
+        write.write_text(text)
+    else:
+        typer.echo(text, nl=False)
+
+
+@panel_app.command("schema")
+def panel_schema(
+    write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print (or write) the JSON Schema of what a panel may send on its websocket."""
+    from assistant.copilot.panel_messages import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if write:

@@ -23,21 +23,25 @@ async def simulate_call(
     call_id: str | None = None,
     end: bool = True,
     token: str | None = None,
-    bridge_token: str | None = None,
+    bridge_token: str = "",
 ) -> dict[str, Any]:
     """Send offered → answered (→ ended) for one call; return the pop seen by a panel, with its latency.
 
     The watching panel signs in as ``agent`` (a seeded advisor; a development token is made from the
-    settings' secret unless ``token`` is given) and follows this call only.
+    settings' secret unless ``token`` is given) and follows this call only. The bridge connection presents
+    ``bridge_token`` as an adapter would. With ``end=False`` the call stays in progress.
     """
+    from crm_core.core.config import get_crm_settings
     from crm_core.core.security import issue_token
+
+    bridge_token = bridge_token or get_crm_settings().secret("bridge_token")
 
     call_id = call_id or f"sim-{uuid.uuid4().hex[:12]}"
     panel_agent = agent
     query = urlencode({"token": token or issue_token(agent), "call_id": call_id})
     async with websockets.connect(ws_url(base_url, f"/ws/panel?{query}")) as panel, \
-            websockets.connect(ws_url(base_url, "/ws/bridge" + (f"?{urlencode({'token': bridge_token})}"
-                                                                if bridge_token else ""))) as bridge:
+            websockets.connect(ws_url(base_url, "/ws/bridge"),
+                               additional_headers={"Authorization": f"Bearer {bridge_token}"}) as bridge:
         hello = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
         assert hello["type"] == "hello", hello
 

@@ -17,12 +17,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from assistant.model_store import rasa_env, rasa_executable
-from crm_core.core.config import BUILD_DIR, REPO_ROOT
+from assistant.model_store import rasa_env, rasa_python
+from crm_core.core.config import BUILD_DIR, REPO_ROOT, CrmSettings, get_crm_settings, is_loopback
 
 
 class PortBusy(RuntimeError):
     pass
+
+
+class NotLoopback(ValueError):
+    """Rasa and the action server trust only the copilot: they listen on loopback, never elsewhere."""
 
 
 def port_of(url: str) -> tuple[str, int]:
@@ -101,6 +105,7 @@ class StackConfig:
     database_url: str | None = None
     logs: Path = BUILD_DIR / "logs"
     extra_env: dict[str, str] = field(default_factory=dict)
+    settings: CrmSettings | None = None  # where the shared secrets come from (default: the environment's)
 
     @property
     def app_url(self) -> str:
@@ -115,6 +120,12 @@ class Stack:
 
     def _processes(self) -> list[Process]:
         c = self.config
+        rasa_host, rasa_port = port_of(c.rasa_url)
+        act_host, act_port = port_of(c.actions_url)
+        for what, host in (("COPILOT_RASA_URL", rasa_host), ("COPILOT_ACTIONS_URL", act_host)):
+            if not is_loopback(host):
+                raise NotLoopback(f"{what} must name a loopback address (127.0.0.1): Rasa and the action server "
+                                  f"trust only the copilot on this host, not {host}")
         base_env = dict(os.environ) | c.extra_env
         base_env.update({
             "COPILOT_HOST": c.host, "COPILOT_PORT": str(c.port),
@@ -123,15 +134,20 @@ class Stack:
         })
         if c.database_url:
             base_env["COPILOT_DATABASE_URL"] = c.database_url
-        rasa_host, rasa_port = port_of(c.rasa_url)
-        act_host, act_port = port_of(c.actions_url)
+        # The secrets the three processes share, from the settings (made once per checkout outside production).
+        settings = c.settings or get_crm_settings()
+        base_env.update({"COPILOT_BRIDGE_TOKEN": settings.secret("bridge_token"),
+                         "COPILOT_RASA_TOKEN": settings.secret("rasa_token"),
+                         "COPILOT_INTERNAL_SECRET": settings.secret("internal_secret"),
+                         "COPILOT_JWT_SECRET": settings.jwt_secret or ""})
         r_env = rasa_env() | {k: v for k, v in base_env.items() if k.startswith("COPILOT_")}
         r_env["COPILOT_ACTIONS_WEBHOOK_URL"] = c.actions_url.rstrip("/") + "/webhook"
         work = BUILD_DIR / "rasa-work"
         work.mkdir(parents=True, exist_ok=True)
         return [
-            Process("rasa", [str(rasa_executable()), "run", "--enable-api", "--model", str(c.model),
+            Process("rasa", [str(rasa_python()), "-m", "nlu.serve", "--enable-api", "--model", str(c.model),
                              "--interface", rasa_host, "--port", str(rasa_port),
+                             "--credentials", str(REPO_ROOT / "assistant" / "credentials.yml"),
                              "--endpoints", str(REPO_ROOT / "assistant" / "endpoints.yml")],
                     r_env, work, c.logs / "rasa.log"),
             Process("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(act_port)],

@@ -1,5 +1,7 @@
 """The app process: CRM API, copilot service, bridge and panel websockets, and the panel itself."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,21 +9,34 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from assistant.copilot import health, panel_ws
+from assistant.copilot import calls_api, health, panel_ws
 from assistant.copilot.nlu_client import RasaClient
+from assistant.copilot.origins import origin_allowed
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
 from assistant.copilot.settings import CopilotSettings, get_copilot_settings
+from assistant.copilot.warmup import Warmup, run_warmup
 from crm_core.api import problems
-from crm_core.api.routes import auth, customers, habilitations
-from crm_core.core.config import get_crm_settings
+from crm_core.api.routes import auth, customers, habilitations, session
+from crm_core.core.config import CrmSettings, get_crm_settings, is_loopback
 from crm_core.core.db import create_schema, get_engine, session_factory
+from telephony_bridge.events import CallEvent
 from telephony_bridge.websocket import bridge_router
 from web_widget import mount_panel
 
+log = logging.getLogger(__name__)
 
-def create_app(settings: CopilotSettings | None = None, engine: Engine | None = None) -> FastAPI:
+
+def dev_sign_in_enabled(settings: CopilotSettings, crm: CrmSettings) -> bool:
+    """Development tokens are minted only in development mode, by an app that listens on loopback only."""
+    return crm.env == "development" and is_loopback(settings.host)
+
+
+def create_app(settings: CopilotSettings | None = None, engine: Engine | None = None,
+               crm: CrmSettings | None = None) -> FastAPI:
     settings = settings or get_copilot_settings()
+    crm = crm or get_crm_settings()
+    dev_sign_in = dev_sign_in_enabled(settings, crm)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,10 +45,25 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         app.state.settings = settings
         app.state.session_factory = session_factory(db)
         app.state.hub = PanelHub()
-        app.state.rasa = RasaClient(settings.rasa_url, settings.nlu_timeout_s, settings.chat_timeout_s)
+        app.state.rasa = RasaClient(settings.rasa_url, settings.nlu_timeout_s, settings.chat_timeout_s,
+                                    token=crm.secret("rasa_token"))
         app.state.calls = CallSessionManager(app.state.session_factory, app.state.rasa, app.state.hub,
-                                             settings.low_confidence)
+                                             settings.low_confidence, secret=crm.secret("internal_secret"),
+                                             assertion_ttl_s=crm.assertion_ttl_s,
+                                             idle_timeout_s=settings.call_idle_timeout_s)
+        app.state.calls.start()
+        app.state.warmup = Warmup()
+        warming = asyncio.create_task(run_warmup(app.state.warmup, app.state.session_factory, app.state.rasa,
+                                                 crm.secret("internal_secret")), name="warm-up")
+        if dev_sign_in:
+            log.info("development sign-in is ON (/api/dev/token, ?advisor=): the app listens on loopback only "
+                     "(%s)", settings.host)
+        else:
+            log.info("development sign-in is OFF (environment %s, host %s)", crm.env, settings.host)
         yield
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await warming
         await app.state.calls.aclose()
         await app.state.rasa.aclose()
 
@@ -41,15 +71,18 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
 
     problems.install(app)
 
-    async def handle_call_event(event):  # type: ignore[no-untyped-def]
+    async def handle_call_event(event: CallEvent) -> None:
         await app.state.calls.handle(event)
 
     app.include_router(health.router)
     app.include_router(customers.router)
     app.include_router(habilitations.router)
-    if get_crm_settings().env == "development":
+    app.include_router(calls_api.router)
+    if crm.oidc_jwks_url is None:
+        app.include_router(session.router)
+    if dev_sign_in:
         app.include_router(auth.router)
-    app.include_router(bridge_router(handle_call_event, settings.bridge_token))
+    app.include_router(bridge_router(handle_call_event, crm.secret("bridge_token"), origin_allowed))
     app.include_router(panel_ws.router)
     mount_panel(app)
     return app

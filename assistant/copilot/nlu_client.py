@@ -48,34 +48,72 @@ def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float = 2.0, chat_timeout_s: float = 10.0) -> None:
+    """The copilot's client of its Rasa server: the HTTP API with the server's token, and the conversations
+    through the copilot's signed channel (``nlu/channels/copilot.py``)."""
+
+    CHAT_WEBHOOK = "/webhooks/copilot/webhook"
+
+    def __init__(self, base_url: str, timeout_s: float = 2.0, chat_timeout_s: float = 10.0,
+                 token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.chat_timeout_s = chat_timeout_s
+        self._token = token
         self._client = httpx.AsyncClient(timeout=timeout_s)
 
+    def _api(self, path: str) -> tuple[str, dict[str, str]]:
+        """URL and query of an API route (Rasa takes its token as ``?token=`` only)."""
+        return f"{self.base_url}{path}", {"token": self._token}
+
     async def parse(self, text: str) -> dict[str, Any]:
+        url, params = self._api("/model/parse")
         try:
-            response = await self._client.post(f"{self.base_url}/model/parse", json={"text": text})
+            response = await self._client.post(url, params=params, json={"text": text})
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise NluUnavailable(f"Rasa parse failed: {exc!r}") from exc
+            raise NluUnavailable(f"Rasa parse failed: {_safe(exc)}") from exc
+
+    async def status(self) -> dict[str, Any]:
+        url, params = self._api("/status")
+        try:
+            response = await self._client.get(url, params=params)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise NluUnavailable(f"Rasa status failed: {_safe(exc)}") from exc
+
+    async def conversation(self, call_id: str) -> list[dict[str, Any]]:
+        """The call's conversation events (Rasa's tracker), read with the API token."""
+        url, params = self._api(f"/conversations/{call_id}/tracker")
+        try:
+            response = await self._client.get(url, params=params | {"include_events": "ALL"})
+            response.raise_for_status()
+            return list(response.json().get("events") or [])
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            raise NluUnavailable(f"Rasa tracker read failed: {_safe(exc)}") from exc
 
     async def classify(self, text: str) -> JourneyPrediction:
         return prediction_from_parse(await self.parse(text))
 
-    async def chat(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """Send one advisor message to the call's Rasa conversation; returns the bot's messages."""
+    async def chat(self, sender: str, text: str, assertion: str) -> list[dict[str, Any]]:
+        """Send one advisor message, with the copilot's assertion, to the call's conversation; returns the
+        bot's messages."""
         try:
             response = await self._client.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
+                f"{self.base_url}{self.CHAT_WEBHOOK}",
+                json={"sender": sender, "message": text, "metadata": {"assertion": assertion}},
                 timeout=self.chat_timeout_s,
             )
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise NluUnavailable(f"Rasa conversation failed: {exc!r}") from exc
+            raise NluUnavailable(f"Rasa conversation failed: {_safe(exc)}") from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _safe(exc: Exception) -> str:
+    """The error without the URL's query (it carries the API token)."""
+    text = repr(exc)
+    return text.split("?token=")[0] + ("?token=***" if "?token=" in text else "")

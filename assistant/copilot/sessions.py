@@ -1,12 +1,18 @@
 """One session per call: identify the caller, classify the reason, pop the screen, relay the chat.
 
 Events of one call are handled in order by that call's own worker, so a slow step of one call never
-delays another call, and the bridge acknowledges each frame at once.
+delays another call, and the bridge acknowledges each frame at once. What the bridge may not do is refused
+at once, before the worker (``CallRules``): moving a call to another advisor without a transfer. Calls
+that stay silent longer than the idle timeout are expired. A call belongs to the advisor it is presented to
+(``crm_core.services.call_access``): chat, customer choice and the API's ``X-Call-Id`` check it.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,16 +22,28 @@ from assistant.copilot.journeys import label_for
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient
 from assistant.copilot.panel_hub import PanelHub
 from crm_core.core.db import transaction
+from crm_core.models.base import utcnow
 from crm_core.schemas.customer import CustomerPublic
 from crm_core.services.actor import Actor
+from crm_core.services.call_access import CallOwner, require_call
 from crm_core.services.customers import CustomerService
-from crm_core.services.habilitations import system_actor
+from crm_core.services.habilitations import centre_of, system_actor
 from crm_core.services.trace_buffer import TraceBuffer
+from nlu.assertion import make_assertion
 from telephony_bridge.events import CallEvent, CallEventKind
+from telephony_bridge.websocket import EventRefused
 
 log = logging.getLogger(__name__)
 
 COPILOT = system_actor()
+TRANSFERS = {CallEventKind.TRANSFERRED_WARM, CallEventKind.TRANSFERRED_COLD}
+ANSWERED_STATES = {"answered", "held", "resumed"}
+RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
+RECENT_FOR_S = 3600.0
+
+
+class EventRejected(EventRefused):
+    """The bridge may not do this to the call (the message is for the adapter's logs)."""
 
 
 @dataclass
@@ -33,17 +51,24 @@ class CallSession:
     call_id: str
     caller_number: str | None = None
     agent: str | None = None
+    agent_centre: str | None = None
     state: str = "offered"
     reason: str | None = None
     customer: CustomerPublic | None = None
     identified: bool = False
     prediction: JourneyPrediction | None = None
     nlu_status: str = "no_reason"  # ok | unavailable | no_reason
-    popped: bool = False
+    popped_to: str | None = None  # the advisor whose panel got the last pop
+    expired: bool = False
+    started_at: str = field(default_factory=lambda: utcnow().isoformat())
+    last_event: float = field(default_factory=time.monotonic)
     queue: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
     lookup: asyncio.Task[None] | None = None
     analysis: asyncio.Task[None] | None = None
+
+    def owner(self, active: bool = True) -> CallOwner:
+        return CallOwner(self.call_id, self.agent, self.agent_centre, active)
 
 
 class CallSessionManager:
@@ -53,22 +78,51 @@ class CallSessionManager:
         rasa: RasaClient,
         hub: PanelHub,
         low_confidence: float = 0.5,
+        *,
+        secret: str = "",
+        assertion_ttl_s: int = 120,
+        idle_timeout_s: float = 7200.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = sessions
         self._traces = TraceBuffer(sessions)
         self._rasa = rasa
         self._hub = hub
         self._low_confidence = low_confidence
+        self._secret = secret
+        self._assertion_ttl_s = assertion_ttl_s
+        self.idle_timeout_s = idle_timeout_s
+        self._clock = clock
+        self._centres: dict[str, tuple[float, str | None]] = {}
+        self._reaper: asyncio.Task[None] | None = None
         self.calls: dict[str, CallSession] = {}
+        self.recent: OrderedDict[str, tuple[float, CallOwner]] = OrderedDict()
+
+    def start(self) -> None:
+        """Start expiring silent calls (the app's lifespan calls it)."""
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._reap(), name="call-reaper")
 
     # -- bridge side -------------------------------------------------------------------------
     async def handle(self, event: CallEvent) -> None:
-        """Queue the event on its call's worker (created on the call's first event)."""
+        """Check the event against the call, then queue it on the call's worker (made on its first event)."""
         call = self.calls.get(event.call_id)
+        agent = event.agent or None  # "" is no advisor
         if call is None:
+            if event.event is CallEventKind.ENDED:
+                return  # already ended (or expired): ending it again changes nothing
             call = CallSession(event.call_id)
             self.calls[event.call_id] = call
             call.worker = asyncio.create_task(self._work(call), name=f"call-{event.call_id}")
+        if agent and call.agent and agent != call.agent and event.event not in TRANSFERS:
+            self._traces.record("call.event_rejected", COPILOT, call_id=call.call_id, event=event.event.value,
+                                agent=call.agent, claimed_agent=agent[:80])
+            raise EventRejected(f"call {call.call_id} is presented to another advisor: only a transfer "
+                                "(transferred_warm, transferred_cold) moves it")
+        if agent and agent != call.agent:
+            call.agent = agent  # set here, so that a second event in the same burst is checked against it
+            call.agent_centre = None
+        call.last_event = self._clock()
         call.queue.put_nowait(event)
 
     async def _work(self, call: CallSession) -> None:
@@ -79,29 +133,95 @@ class CallSessionManager:
             except Exception:
                 log.exception("call %s: event %s failed", call.call_id, event.event)
             if event.event is CallEventKind.ENDED:
-                self.calls.pop(call.call_id, None)
+                self._forget(call)
                 return
 
     async def _apply(self, call: CallSession, event: CallEvent) -> None:
         call.caller_number = event.caller_number or call.caller_number
-        call.agent = event.agent or call.agent
-        self._traces.record(f"call.{event.event.value}", COPILOT, call_id=event.call_id,
+        name = "call.expired" if call.expired and event.event is CallEventKind.ENDED else f"call.{event.event.value}"
+        self._traces.record(name, COPILOT, call_id=event.call_id,
                             caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
                             has_reason=bool(event.reason_transcript))
+        if call.agent and call.agent_centre is None:
+            call.agent_centre = await self._centre(call.agent)
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
-        if event.reason_transcript and event.reason_transcript.strip() != (call.reason or ""):
-            call.reason = event.reason_transcript.strip()
+        reason_changed = bool(event.reason_transcript) and event.reason_transcript.strip() != (call.reason or "")
+        if reason_changed:
+            call.reason = event.reason_transcript.strip()  # type: ignore[union-attr]
             call.analysis = asyncio.create_task(self._analyse(call, call.reason))
-            if call.popped:  # the reason came after the pop: update the panel when it is analysed
-                await self._push_pop(call)
 
         if event.event is CallEventKind.ANSWERED:
             call.state = "answered"
             await self._push_pop(call)
-        elif event.event is not CallEventKind.REASON and event.event is not CallEventKind.OFFERED:
-            call.state = event.event.value
-            self._hub.publish({"type": "call_update", "call_id": call.call_id, "state": call.state}, call.agent)
+        elif event.event in (CallEventKind.REASON, CallEventKind.OFFERED):
+            if reason_changed and call.popped_to:  # the reason came after the pop: update the panel
+                await self._push_pop(call)
+        else:
+            previous = call.popped_to
+            call.state = "expired" if name == "call.expired" else event.event.value
+            update = {"type": "call_update", "call_id": call.call_id, "state": call.state}
+            if previous and previous != call.agent:  # transferred: the first advisor sees it leave
+                self._hub.publish(update, previous, None)
+            self._hub.publish(update, call.agent, call.agent_centre)
+            if call.state in ANSWERED_STATES | {t.value for t in TRANSFERS} and call.agent != previous:
+                await self._push_pop(call)  # the call reached a (new) advisor: they get the context
+
+    async def _centre(self, login: str) -> str | None:
+        """The advisor's centre, cached for a minute (supervisors act on their centre's calls)."""
+        cached = self._centres.get(login)
+        if cached and self._clock() - cached[0] < 60:
+            return cached[1]
+
+        def read() -> str | None:
+            with self._db() as session:
+                return centre_of(session, login)
+
+        centre = await asyncio.to_thread(read)
+        self._centres[login] = (self._clock(), centre)
+        return centre
+
+    def _forget(self, call: CallSession) -> None:
+        self.calls.pop(call.call_id, None)
+        self.recent[call.call_id] = (self._clock(), call.owner(active=False))
+        self.recent.move_to_end(call.call_id)
+        while len(self.recent) > RECENT_CALLS:
+            self.recent.popitem(last=False)
+
+    async def _reap(self) -> None:
+        """End calls silent for longer than the idle timeout (an engine that never said « ended »)."""
+        period = max(0.05, min(30.0, self.idle_timeout_s / 4))
+        while True:
+            await asyncio.sleep(period)
+            now = self._clock()
+            for call in list(self.calls.values()):
+                if not call.expired and now - call.last_event > self.idle_timeout_s:
+                    call.expired = True
+                    log.info("call %s: silent for %.0f s, expired", call.call_id, now - call.last_event)
+                    call.queue.put_nowait(CallEvent(call_id=call.call_id, event=CallEventKind.ENDED))
+
+    # -- who may act on a call (crm_core.services.call_access.CallDirectory) -----------------------
+    def owner(self, call_id: str) -> CallOwner | None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            return call.owner()
+        recent = self.recent.get(call_id)
+        if recent is not None and self._clock() - recent[0] < RECENT_FOR_S:
+            return recent[1]
+        return None
+
+    def refused(self, actor: Actor, call_id: str, door: str) -> None:
+        log.warning("call %s: %s refused to %s (%s)", call_id, door, actor.login, actor.profile)
+        self._traces.record("call.access_refused", actor.on_call(None), call_id=call_id, door=door,
+                            profile=actor.profile)
+
+    def renewed(self, actor: Actor) -> None:
+        self._traces.record("session.renewed", actor, profile=actor.profile)
+
+    def unassigned(self) -> list[dict[str, Any]]:
+        """Calls that wait for an advisor: what supervisors see of them (no customer data)."""
+        return [{"call_id": c.call_id, "state": c.state, "since": c.started_at}
+                for c in self.calls.values() if c.agent is None]
 
     # -- identification and analysis ---------------------------------------------------------
     async def _identify(self, call: CallSession) -> None:
@@ -136,6 +256,7 @@ class CallSessionManager:
 
     # -- panel side --------------------------------------------------------------------------
     def pop_message(self, call: CallSession) -> dict[str, Any]:
+        """The whole pop; each panel gets it through the permission filter (``PanelHub.publish``)."""
         p = call.prediction
         return {
             "type": "screen_pop",
@@ -159,17 +280,23 @@ class CallSessionManager:
         pending = [t for t in (call.lookup, call.analysis) if t is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        if call.agent is None:
+            # Nobody to present it to: no customer data, number, reason or entities leave; supervisors see
+            # that a call waits.
+            delivered = self._hub.publish_supervisors({"type": "call_unassigned", "call_id": call.call_id,
+                                                       "state": call.state, "since": call.started_at})
+            self._trace("call.unassigned", call, panels=delivered)
+            return
         message = self.pop_message(call)
-        call.popped = True
-        delivered = self._hub.publish(message, call.agent)
+        call.popped_to = call.agent
+        delivered = self._hub.publish(message, call.agent, call.agent_centre)
         self._trace("screen_pop.sent", call, journey=message["journey"], identified=call.identified,
-                    panels=delivered, nlu_status=call.nlu_status)
+                    panels=delivered, nlu_status=call.nlu_status, agent=call.agent)
 
     async def attach_customer(self, call_id: str, customer_id: int, advisor: Actor) -> None:
         """The advisor picked the customer by hand (unknown number): re-pop with them."""
-        call = self.calls.get(call_id)
-        if call is None:
-            raise KeyError(call_id)
+        require_call(self, advisor, call_id, door="panel.attach_customer", active=True)
+        call = self.calls[call_id]
 
         def read() -> CustomerPublic:
             with transaction(self._db) as db:
@@ -180,23 +307,35 @@ class CallSessionManager:
         await self._push_pop(call)
 
     async def chat(self, call_id: str, text: str, advisor: Actor) -> dict[str, Any]:
-        """Relay an advisor's message to the call's Rasa conversation (sender = call id)."""
-        call = self.calls.get(call_id)
-        if call is None:
-            return {"type": "chat_reply", "call_id": call_id, "messages": [],
-                    "error": "Cet appel est terminé ou inconnu."}
-        metadata = {"advisor": advisor.login, "profile": advisor.profile, "call_id": call_id,
-                    "customer_id": call.customer.id if call.customer else None}
+        """Relay an advisor's message to the call's Rasa conversation (sender = call id), with the copilot's
+        signed assertion of who asks about which customer."""
+        require_call(self, advisor, call_id, door="panel.chat", active=True)
+        call = self.calls[call_id]
+        customer_id = call.customer.id if call.customer else None
+        assertion = make_assertion(self._secret, advisor=advisor.login, call_id=call_id, customer_id=customer_id,
+                                   text=text, ttl_s=self._assertion_ttl_s)
         self._trace("chat.asked", call, advisor.on_call(call_id), text=text[:500])
         try:
-            replies = await self._rasa.chat(call_id, text, metadata)
+            replies = await self._rasa.chat(call_id, text, assertion)
         except NluUnavailable:
             return {"type": "chat_reply", "call_id": call_id, "messages": [],
                     "error": "Le copilote est indisponible pour le moment."}
         messages = [{"text": r.get("text"), "custom": r.get("custom")} for r in replies]
         return {"type": "chat_reply", "call_id": call_id, "messages": messages}
 
+    async def conversation(self, call_id: str, advisor: Actor) -> list[dict[str, Any]]:
+        """The call's chat as Rasa kept it, for an advisor who may act on the call."""
+        require_call(self, advisor, call_id, door="api.conversation")
+        events = await self._rasa.conversation(call_id)
+        said = [{"at": e.get("timestamp"), "from": "advisor" if e.get("event") == "user" else "copilot",
+                 "text": e.get("text")} for e in events if e.get("event") in ("user", "bot") and e.get("text")]
+        return said
+
     async def aclose(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
         for call in list(self.calls.values()):
             for task in (call.worker, call.lookup, call.analysis):
                 if task is not None:

@@ -16,7 +16,7 @@ class CopilotSettings(BaseSettings):
     chat_timeout_s: float = 10.0
     health_timeout_s: float = 1.0
     low_confidence: float = 0.5
-    bridge_token: str | None = None  # when set, telephony adapters must present it on /ws/bridge
+    call_idle_timeout_s: float = 7200.0  # a call with no event for this long is expired (ended, traced)
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.core.security import InvalidToken, verify_token
 from crm_core.services.actor import Actor
+from crm_core.services.call_access import require_call
 from crm_core.services.habilitations import UnknownAdvisor, actor_for
 
 bearer = HTTPBearer(auto_error=False, description="Bearer JWT: `copilot token --user n1.demo` in development")
@@ -27,16 +28,27 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_actor(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    x_call_id: Annotated[str | None, Header(max_length=80, description="The call the request is made on")] = None,
+    x_call_id: Annotated[str | None, Header(max_length=80, description="The call the request is made on: one "
+                                            "presented to the advisor (or, for a supervisor, to an advisor "
+                                            "of their centre)")] = None,
 ) -> Actor:
-    """The advisor behind a valid bearer token, with today's effective permissions (401 otherwise)."""
+    """The advisor behind a valid bearer token, with today's effective permissions (401 otherwise).
+
+    A request made on a call (``X-Call-Id``) is traced with that call only if the call is the advisor's
+    (``crm_core.services.call_access``): others get 403, traced, whatever the call id says.
+    """
     try:
         login = verify_token(credentials.credentials if credentials else "")
-        return actor_for(session, login, x_call_id)
+        actor = actor_for(session, login)
     except UnknownAdvisor as exc:
         raise InvalidToken(str(exc)) from exc
+    if x_call_id:
+        require_call(getattr(request.app.state, "calls", None), actor, x_call_id, door="api")
+        actor = actor.on_call(x_call_id)
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -9,6 +9,7 @@ class Actor:
     profile: str = "n1_customer_contact"
     call_id: str | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
+    centre: str | None = None  # code of the advisor's centre (supervisors act on their centre's calls)
 
     def on_call(self, call_id: str | None) -> "Actor":
         return replace(self, call_id=call_id)

@@ -19,6 +19,7 @@ CUSTOMER_READ = "customer:read"
 CUSTOMER_SEARCH = "customer:search"
 TRACE_READ = "trace:read"
 ADMIN = "admin:habilitations"
+CALL_SUPERVISE = "call:supervise"  # follow and act on the calls of one's own centre
 
 BLOCKS = ("identification", "commercial", "offers", "billing", "alerts", "equipment")
 ALL_BLOCKS = frozenset(f"block:{b}" for b in BLOCKS)
@@ -50,7 +51,7 @@ PROFILES: dict[str, tuple[str, frozenset[str]]] = {
         "field:guardianship", "field:collection", "field:payment_method",
         ACT_EDIT_PAYMENT, ACT_PAYMENT_EXTENSION, ACT_EDIT_CONTACT}),
     "supervisor": ("Superviseur / responsable de centre", _READ | ALL_BLOCKS | frozenset(SENSITIVE.values()) | {
-        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, ACT_EDIT_GUARDIANSHIP, ACT_PAYMENT_EXTENSION}),
+        CALL_SUPERVISE, ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, ACT_EDIT_GUARDIANSHIP, ACT_PAYMENT_EXTENSION}),
     "trainer": ("Entraîneur du chatbot", frozenset({"nlu:curate"})),
     "admin": ("Administrateur des habilitations", frozenset({ADMIN})),
 }
@@ -108,5 +109,13 @@ def actor_for(session: Session, login: str, call_id: str | None = None) -> Actor
     """The advisor behind a verified identity, with today's effective permissions."""
     advisor = session.scalar(select(Advisor).where(Advisor.login == login, Advisor.active.is_(True)))
     if advisor is None:
-        raise UnknownAdvisor(f"Conseiller inconnu ou inactif : {login}")
-    return Actor(login, advisor.profile_code, call_id, effective_permissions(session, advisor.profile_code))
+        # The same words whether the login does not exist or is inactive: errors do not list logins.
+        raise UnknownAdvisor("Jeton d'authentification invalide.")
+    return Actor(login, advisor.profile_code, call_id, effective_permissions(session, advisor.profile_code),
+                 advisor.centre.code if advisor.centre else None)
+
+
+def centre_of(session: Session, login: str) -> str | None:
+    """The code of the centre an advisor works in (None: unknown advisor or no centre)."""
+    advisor = session.scalar(select(Advisor).where(Advisor.login == login))
+    return advisor.centre.code if advisor is not None and advisor.centre is not None else None
