@@ -34,8 +34,8 @@ def presented_token(conn: HTTPConnection) -> str:
 
 def bridge_router(handle: CallEventHandler, token: str, origin_allowed: OriginCheck = lambda _c: True) -> APIRouter:
     """The bridge endpoint; adapters must present ``token``."""
-    if len(token) < 16:
-        raise ValueError("the bridge needs a token of 16 characters at least (COPILOT_BRIDGE_TOKEN)")
+    if len(token) < 32:
+        raise ValueError("the bridge needs a token of 32 characters at least (COPILOT_BRIDGE_TOKEN)")
     router = APIRouter()
 
     @router.websocket("/ws/bridge")

@@ -14,7 +14,7 @@ from typing import Any
 
 from crm_core.models.base import utcnow
 from crm_core.services import permission_filter
-from crm_core.services.habilitations import CALL_SUPERVISE, CUSTOMER_READ
+from crm_core.services.habilitations import CALL_SUPERVISE
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Subscriber:
     advisor: str
     call_id: str | None = None  # follow one call only
-    permissions: frozenset[str] = frozenset({CUSTOMER_READ})
+    permissions: frozenset[str] = frozenset()
     centre: str | None = None
     expires_at: datetime | None = None  # the panel's token expiry: nothing is delivered after it
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
@@ -50,7 +50,7 @@ class PanelHub:
         self._subscribers: set[Subscriber] = set()
 
     def subscribe(self, advisor: str, call_id: str | None = None,
-                  permissions: frozenset[str] = frozenset({CUSTOMER_READ}), centre: str | None = None,
+                  permissions: frozenset[str] = frozenset(), centre: str | None = None,
                   expires_at: datetime | None = None) -> Subscriber:
         sub = Subscriber(advisor, call_id, permissions, centre, expires_at)
         self._subscribers.add(sub)

@@ -51,8 +51,8 @@ class CrmSettings(BaseSettings):
             self.jwt_secret = local_secret("jwt_secret")
         for name in ("bridge_token", "rasa_token", "internal_secret"):
             value: SecretStr | None = getattr(self, name)
-            if value is not None and len(value.get_secret_value()) < 16:
-                raise ValueError(f"COPILOT_{name.upper()} is too short (16 characters at least)")
+            if value is not None and len(value.get_secret_value()) < 32:
+                raise ValueError(f"COPILOT_{name.upper()} is too short (32 characters at least)")
             if value is None:
                 if self.env == "production":
                     raise ValueError(f"COPILOT_{name.upper()} must be set when COPILOT_ENV=production")

@@ -31,8 +31,8 @@ class CopilotInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "CopilotInput":
         secret = str((credentials or {}).get("secret") or "")
-        if len(secret) < 16:
-            raise ValueError("the copilot channel needs its secret (COPILOT_INTERNAL_SECRET, 16 characters at least)")
+        if len(secret) < 32:
+            raise ValueError("the copilot channel needs its secret (COPILOT_INTERNAL_SECRET, 32 characters at least)")
         return cls(secret)
 
     def __init__(self, secret: str) -> None:

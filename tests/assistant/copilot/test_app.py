@@ -1,5 +1,6 @@
 """The app in-process, with the Rasa server and the action server really down (closed ports)."""
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,8 +11,13 @@ from starlette.websockets import WebSocketDisconnect
 from assistant.copilot.app import create_app
 from assistant.copilot.settings import CopilotSettings
 from copilot_cli.stack import free_port
+from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
 from tests.factories import auth
+
+
+def bridge_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
 
 
 @pytest.fixture
@@ -27,13 +33,19 @@ def test_health_names_what_is_down(client: TestClient) -> None:
     r = client.get("/health")
     assert r.status_code == 503
     body = r.json()
-    assert body["down"] == ["rasa", "action_server"]
+    assert body["down"] == ["rasa", "action_server", "warmup"]
     assert body["components"]["database"]["up"] is True
+    for _ in range(50):  # the warm-up waits for Rasa, and says so
+        if "Rasa" in body["components"]["warmup"]["detail"]:
+            break
+        time.sleep(0.1)
+        body = client.get("/health").json()
+    assert "en attente de Rasa" in body["components"]["warmup"]["detail"]
 
 
 def test_with_rasa_down_the_pop_still_shows_the_customer(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/panel?token={issue_token('n1.demo')}") as panel, \
-            client.websocket_connect("/ws/bridge") as bridge:
+            client.websocket_connect("/ws/bridge", headers=bridge_headers()) as bridge:
         assert panel.receive_json()["type"] == "hello"
         bridge.send_json({"call_id": "c-down", "event": "offered", "caller_number": "07 12 34 56 78",
                           "agent": "n1.demo", "reason_transcript": "je déménage"})
@@ -61,9 +73,20 @@ def test_panel_messages_that_make_no_sense_get_a_french_error(client: TestClient
         panel.send_text("pas du json")
         assert "illisible" in panel.receive_json()["detail"]
         panel.send_json({"type": "chat", "call_id": "nope", "text": "bonjour"})
-        assert "terminé ou inconnu" in panel.receive_json()["error"]
+        assert panel.receive_json() == {"type": "error", "call_id": "nope",
+                                        "detail": "Cet appel ne vous est pas attribué : action refusée."}
         panel.send_json({"type": "dance", "call_id": "nope"})
         assert "inconnu" in panel.receive_json()["detail"]
+        for weird in ('{"type": 5}', "[]", "null", '"chat"', '{"type": "chat"}',
+                      '{"type": "attach_customer", "call_id": "c1", "customer_id": 1234567890123456789012345}',
+                      '{"type": "chat", "call_id": "c1", "text": "x", "extra": 1}'):
+            panel.send_text(weird)
+            frame = panel.receive_json()
+            assert frame["type"] == "error" and frame["detail"].split(" ")[0] in ("Message", "Type"), frame
+        panel.send_bytes(b"\xff\xfe binary")
+        assert panel.receive_json()["type"] == "error"
+        panel.send_json({"type": "chat", "call_id": "nope", "text": "encore là ?"})  # the socket is still open
+        assert panel.receive_json()["type"] == "error"
 
 
 def test_customer_search_api_and_habilitations(client: TestClient) -> None:

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, prediction_from_parse
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
+from crm_core.services.actor import Actor
+from crm_core.services.call_access import NotYourCall
+from crm_core.services.habilitations import PROFILES
+from nlu.assertion import verify_assertion
 from telephony_bridge.events import CallEvent
 from tests.conftest import count_rows
 
@@ -29,10 +33,19 @@ class FakeRasa:
         return prediction_from_parse({"text": text, "intent_ranking": [{"name": self.journey, "confidence": 0.9}],
                                       "entities": []})
 
-    async def chat(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def chat(self, sender: str, text: str, assertion: str) -> list[dict[str, Any]]:
         if self.down:
             raise NluUnavailable("connection refused")
-        return [{"recipient_id": sender, "text": f"echo {text} for {metadata['customer_id']}"}]
+        claim = verify_assertion(assertion, SECRET, call_id=sender, text=text)
+        return [{"recipient_id": sender, "text": f"echo {text} for {claim.customer_id} by {claim.advisor}"}]
+
+
+N1 = PROFILES["n1_customer_contact"][1]
+SECRET = "the-internal-secret-of-these-tests-0123456789"
+
+
+def manager_for(sessions: sessionmaker[Session], rasa: FakeRasa, hub: PanelHub, **kw: Any) -> CallSessionManager:
+    return CallSessionManager(sessions, rasa, hub, secret=SECRET, **kw)  # type: ignore[arg-type]
 
 
 def ev(event: str, call_id: str = "c1", **kw: Any) -> CallEvent:
@@ -48,7 +61,7 @@ async def _next_pop(sub, call_id: str = "c1", timeout: float = 5.0) -> dict[str,
 
 async def test_answered_call_pops_customer_journey_and_acts(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("n1.demo")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa("move"), hub)  # type: ignore[arg-type]
     await manager.handle(ev("offered", caller_number="07 12 34 56 78", agent="n1.demo",
                             reason_transcript="je déménage à Nantes"))
@@ -83,7 +96,7 @@ async def test_answered_call_pops_customer_journey_and_acts(sqlite_sessions: ses
 async def test_an_unsure_prediction_is_shown_but_flagged(sqlite_sessions: sessionmaker[Session],
                                                         parse: dict[str, Any], low: bool) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("n1.demo")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa(parse={**parse, "entities": []}), hub)  # type: ignore[arg-type]
     await manager.handle(ev("offered", caller_number="07 12 34 56 78", agent="n1.demo",
                             reason_transcript="je déménage et je veux la fibre"))
@@ -101,9 +114,10 @@ def _trace_names(factory: sessionmaker[Session], call_id: str) -> list[tuple[str
 
 async def test_unknown_number_pops_an_unidentified_call(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("*")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa("breakdown"), hub)  # type: ignore[arg-type]
-    await manager.handle(ev("offered", caller_number="07 00 00 00 00", reason_transcript="plus d'internet"))
+    await manager.handle(ev("offered", caller_number="07 00 00 00 00", reason_transcript="plus d'internet",
+                            agent="n1.demo"))
     await manager.handle(ev("answered"))
     pop = await _next_pop(sub)
     assert pop["customer"] is None and pop["identified"] is False
@@ -112,7 +126,7 @@ async def test_unknown_number_pops_an_unidentified_call(sqlite_sessions: session
 
 async def test_nlu_down_still_pops_the_customer(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("n1.demo")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa(down=True), hub)  # type: ignore[arg-type]
     await manager.handle(ev("offered", caller_number="0798765432", reason_transcript="ma facture", agent="n1.demo"))
     await manager.handle(ev("answered"))
@@ -125,7 +139,7 @@ async def test_nlu_down_still_pops_the_customer(sqlite_sessions: sessionmaker[Se
 
 async def test_pops_go_only_to_the_advisor_the_call_is_presented_to(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    mine, other = hub.subscribe("n1.demo"), hub.subscribe("n1.other")
+    mine, other = hub.subscribe("n1.demo", permissions=N1), hub.subscribe("n1.other", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa(), hub)  # type: ignore[arg-type]
     await manager.handle(ev("offered", caller_number="0712345678", agent="n1.demo", reason_transcript="je déménage"))
     await manager.handle(ev("answered"))
@@ -135,11 +149,13 @@ async def test_pops_go_only_to_the_advisor_the_call_is_presented_to(sqlite_sessi
 
 async def test_a_slow_call_does_not_delay_another(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("*")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa(slow_texts=("je déménage",)), hub)  # type: ignore[arg-type]
-    await manager.handle(ev("offered", "slow", caller_number="0712345678", reason_transcript="je déménage"))
+    await manager.handle(ev("offered", "slow", caller_number="0712345678", reason_transcript="je déménage",
+                            agent="n1.demo"))
     await manager.handle(ev("answered", "slow"))
-    await manager.handle(ev("offered", "fast", caller_number="0798765432", reason_transcript="je résilie"))
+    await manager.handle(ev("offered", "fast", caller_number="0798765432", reason_transcript="je résilie",
+                            agent="n1.demo"))
     await manager.handle(ev("answered", "fast"))
     first = await asyncio.wait_for(sub.queue.get(), 5)
     assert first["call_id"] == "fast"
@@ -147,9 +163,9 @@ async def test_a_slow_call_does_not_delay_another(sqlite_sessions: sessionmaker[
 
 async def test_a_reason_after_the_pop_updates_the_panel(sqlite_sessions: sessionmaker[Session]) -> None:
     hub = PanelHub()
-    sub = hub.subscribe("*")
+    sub = hub.subscribe("n1.demo", permissions=N1)
     manager = CallSessionManager(sqlite_sessions, FakeRasa("terminate"), hub)  # type: ignore[arg-type]
-    await manager.handle(ev("offered", caller_number="0712345678"))
+    await manager.handle(ev("offered", caller_number="0712345678", agent="n1.demo"))
     await manager.handle(ev("answered"))
     first = await _next_pop(sub)
     assert (first["journey"], first["nlu_status"]) == (None, "no_reason")
@@ -161,36 +177,152 @@ async def test_a_reason_after_the_pop_updates_the_panel(sqlite_sessions: session
 async def test_chat_carries_the_advisor_and_customer_and_survives_rasa_down(
     sqlite_sessions: sessionmaker[Session],
 ) -> None:
-    from crm_core.services.actor import Actor
-
     hub = PanelHub()
-    sub = hub.subscribe("*")
-    manager = CallSessionManager(sqlite_sessions, FakeRasa(), hub)  # type: ignore[arg-type]
-    await manager.handle(ev("offered", caller_number="0712345678", reason_transcript="je déménage"))
+    sub = hub.subscribe("n1.demo", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub)
+    await manager.handle(ev("offered", caller_number="0712345678", reason_transcript="je déménage", agent="n1.demo"))
     await manager.handle(ev("answered"))
     await _next_pop(sub)
     reply = await manager.chat("c1", "fin d'engagement ?", Actor("n1.demo"))
-    assert reply["messages"][0]["text"] == "echo fin d'engagement ? for 1"
+    assert reply["messages"][0]["text"] == "echo fin d'engagement ? for 1 by n1.demo"  # signed, verified
     manager._rasa = FakeRasa(down=True)
     reply = await manager.chat("c1", "fin d'engagement ?", Actor("n1.demo"))
     assert reply["messages"] == [] and "indisponible" in reply["error"]
-    reply = await manager.chat("no-such-call", "bonjour", Actor("n1.demo"))
-    assert "terminé ou inconnu" in reply["error"]
+    for call_id, who in (("no-such-call", "n1.demo"), ("c1", "n1.grenoble")):
+        with pytest.raises(NotYourCall, match="pas attribué"):
+            await manager.chat(call_id, "bonjour", Actor(who))
 
 
 async def test_a_panel_that_may_not_read_customers_gets_the_pop_without_them(
     sqlite_sessions: sessionmaker[Session],
 ) -> None:
-    from crm_core.services.habilitations import PROFILES
-
     hub = PanelHub()
     trainer = hub.subscribe("trainer.demo", permissions=PROFILES["trainer"][1])
-    advisor = hub.subscribe("*", permissions=PROFILES["n1_customer_contact"][1])
+    advisor = hub.subscribe("n1.demo", permissions=PROFILES["n1_customer_contact"][1])
     manager = CallSessionManager(sqlite_sessions, FakeRasa(), hub)  # type: ignore[arg-type]
-    await manager.handle(ev("offered", caller_number="0798765432", reason_transcript="je déménage"))
+    # a call presented by mistake to a profile without customer access: it learns nothing of the caller
+    await manager.handle(ev("offered", "c-trainer", caller_number="0798765432", agent="trainer.demo",
+                            reason_transcript="je déménage, mon IBAN est FR76 3000 6000 0112 3456 7890 189"))
+    await manager.handle(ev("answered", "c-trainer"))
+    await manager.handle(ev("offered", caller_number="0798765432", reason_transcript="je déménage", agent="n1.demo"))
     await manager.handle(ev("answered"))
-    seen_by_trainer = await _next_pop(trainer)
+    seen_by_trainer = await _next_pop(trainer, "c-trainer")
     seen_by_advisor = await _next_pop(advisor)
     assert seen_by_trainer["customer"] is None and seen_by_trainer["restricted"] is True
-    assert seen_by_trainer["journey"] == "move"
-    assert seen_by_advisor["customer"]["last_name"] == "Lefèvre" and "restricted" not in seen_by_advisor
+    for key in ("caller_number", "reason", "entities"):
+        assert not seen_by_trainer.get(key), key
+    assert "3456" not in str(seen_by_trainer) and "98765432" not in str(seen_by_trainer)
+    assert seen_by_advisor["customer"]["last_name"] == "Lefèvre" and seen_by_advisor["restricted"] is False
+
+
+async def _traced(factory: sessionmaker[Session], manager: CallSessionManager, name: str) -> int:
+    assert await asyncio.to_thread(manager.flush_traces)
+    return count_rows(factory, "SELECT count(*) FROM trace_events WHERE name=:n", n=name)
+
+
+async def test_an_agent_change_that_is_not_a_transfer_is_refused_and_traced(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    from assistant.copilot.sessions import EventRejected
+
+    hub = PanelHub()
+    first, second = hub.subscribe("n1.demo", permissions=N1), hub.subscribe("n1.grenoble", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub)
+    await manager.handle(ev("offered", caller_number="0712345678", agent="n1.demo", reason_transcript="je déménage"))
+    await manager.handle(ev("answered"))
+    await _next_pop(first)
+    for kind in ("answered", "held", "ended", "reason"):
+        with pytest.raises(EventRejected, match="transfer"):
+            await manager.handle(ev(kind, agent="n1.grenoble"))
+    assert manager.calls["c1"].agent == "n1.demo"
+    assert await _traced(sqlite_sessions, manager, "call.event_rejected") == 4
+    await manager.handle(ev("transferred_warm", agent="n1.grenoble"))
+    pop = await _next_pop(second)  # the new advisor gets the context
+    assert pop["customer"]["last_name"] == "Martin" and pop["state"] == "transferred_warm"
+    update = await asyncio.wait_for(first.queue.get(), 5)
+    assert update == {"type": "call_update", "call_id": "c1", "state": "transferred_warm"}
+    with pytest.raises(NotYourCall):  # the first advisor no longer owns it
+        await manager.chat("c1", "bonjour", Actor("n1.demo"))
+
+
+async def test_a_call_with_no_advisor_pops_nothing_and_waits_for_supervisors(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    hub = PanelHub()
+    advisor = hub.subscribe("n1.demo", permissions=PROFILES["n1_customer_contact"][1])
+    supervisor = hub.subscribe("sup.demo", permissions=PROFILES["supervisor"][1], centre="CCO-LYON")
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub)
+    await manager.handle(ev("offered", caller_number="0712345678", agent="", reason_transcript="je déménage"))
+    await manager.handle(ev("answered"))
+    waiting = await asyncio.wait_for(supervisor.queue.get(), 5)
+    assert waiting["type"] == "call_unassigned" and set(waiting) == {"type", "call_id", "state", "since"}
+    assert advisor.queue.empty()
+    assert manager.unassigned() == [{"call_id": "c1", "state": "answered", "since": waiting["since"]}]
+    with pytest.raises(NotYourCall):
+        await manager.chat("c1", "bonjour", Actor("sup.demo", "supervisor", permissions=PROFILES["supervisor"][1],
+                                                  centre="CCO-LYON"))
+    await manager.handle(ev("resumed", agent="n1.demo"))  # the call reaches an advisor: they get the pop
+    pop = await _next_pop(advisor)
+    assert pop["customer"]["last_name"] == "Martin"
+    assert manager.unassigned() == []
+
+
+async def test_a_supervisor_follows_the_calls_of_their_own_centre_only(sqlite_sessions: sessionmaker[Session]) -> None:
+    supervisor_rights = PROFILES["supervisor"][1]
+    hub = PanelHub()
+    lyon_call = hub.subscribe("sup.demo", "c-lyon", supervisor_rights, centre="CCO-LYON")
+    grenoble_call = hub.subscribe("sup.demo", "c-gre", supervisor_rights, centre="CCO-LYON")
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub)
+    await manager.handle(ev("offered", "c-lyon", caller_number="0712345678", agent="n1.demo"))
+    await manager.handle(ev("answered", "c-lyon"))
+    await manager.handle(ev("offered", "c-gre", caller_number="0798765432", agent="n1.grenoble"))
+    await manager.handle(ev("answered", "c-gre"))
+    assert (await _next_pop(lyon_call, "c-lyon"))["customer"]["last_name"] == "Martin"
+    await asyncio.sleep(0.2)
+    assert grenoble_call.queue.empty()
+    sup = Actor("sup.demo", "supervisor", permissions=supervisor_rights, centre="CCO-LYON")
+    reply = await manager.chat("c-lyon", "fin d'engagement ?", sup)
+    assert reply["messages"][0]["text"].endswith("by sup.demo")
+    with pytest.raises(NotYourCall):
+        await manager.chat("c-gre", "fin d'engagement ?", sup)
+    assert await _traced(sqlite_sessions, manager, "call.access_refused") == 1
+
+
+async def test_attaching_a_customer_to_someone_elses_call_is_refused_and_traced(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    hub = PanelHub()
+    owner = hub.subscribe("n1.demo", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub)
+    await manager.handle(ev("offered", caller_number="0700000000", agent="n1.demo"))
+    await manager.handle(ev("answered"))
+    await _next_pop(owner)
+    intruder = Actor("n1.grenoble", permissions=PROFILES["n1_customer_contact"][1], centre="CCO-GRENOBLE")
+    with pytest.raises(NotYourCall):
+        await manager.attach_customer("c1", 1, intruder)
+    assert manager.calls["c1"].customer is None
+    assert await _traced(sqlite_sessions, manager, "call.access_refused") == 1
+    assert await _traced(sqlite_sessions, manager, "customer.read") == 0
+
+
+async def test_a_silent_call_expires(sqlite_sessions: sessionmaker[Session]) -> None:
+    hub = PanelHub()
+    sub = hub.subscribe("n1.demo", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa(), hub, idle_timeout_s=0.3)
+    manager.start()
+    try:
+        await manager.handle(ev("offered", caller_number="0712345678", agent="n1.demo"))
+        await manager.handle(ev("answered"))
+        await _next_pop(sub)
+        update = await asyncio.wait_for(sub.queue.get(), 5)
+        assert update == {"type": "call_update", "call_id": "c1", "state": "expired"}
+        for _ in range(50):
+            if "c1" not in manager.calls:
+                break
+            await asyncio.sleep(0.05)
+        assert "c1" not in manager.calls
+        assert await _traced(sqlite_sessions, manager, "call.expired") == 1
+        owner = manager.owner("c1")  # after-call work on it is still the advisor's, but it is over
+        assert owner is not None and owner.agent == "n1.demo" and owner.active is False
+    finally:
+        await manager.aclose()

@@ -10,8 +10,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from crm_core.core.config import DEV_JWT_SECRET, CrmSettings
-from crm_core.core.security import InvalidToken, issue_token, verify_token
+from crm_core.core.config import CrmSettings
+from crm_core.core.security import InvalidToken, issue_token, renew_token, verify, verify_token
+from crm_core.models.base import utcnow
+
+PRODUCTION_SECRETS = {"bridge_token": "b" * 32, "rasa_token": "r" * 32, "internal_secret": "i" * 32}
 
 DEV = CrmSettings(env="test", jwt_secret="a-test-secret-of-at-least-32-bytes-long!")
 
@@ -34,10 +37,48 @@ def test_bad_tokens_are_refused_in_french(tamper: str) -> None:
     assert any(word in str(caught.value) for word in ("expirée", "invalide", "requise"))
 
 
-def test_the_development_secret_is_refused_in_production() -> None:
+def test_production_refuses_to_start_without_each_of_its_secrets() -> None:
     with pytest.raises(ValueError, match="COPILOT_JWT_SECRET"):
-        CrmSettings(env="production", jwt_secret=DEV_JWT_SECRET)
-    CrmSettings(env="production", jwt_secret="a-real-secret-from-the-vault-0123456789")
+        CrmSettings(env="production", **PRODUCTION_SECRETS)
+    for missing in PRODUCTION_SECRETS:
+        others = {k: v for k, v in PRODUCTION_SECRETS.items() if k != missing}
+        with pytest.raises(ValueError, match=f"COPILOT_{missing.upper()}"):
+            CrmSettings(env="production", jwt_secret="a-real-secret-from-the-vault-0123456789", **others)
+    with pytest.raises(ValueError, match="too short"):
+        CrmSettings(env="production", jwt_secret="a-real-secret-from-the-vault-0123456789",
+                    **(PRODUCTION_SECRETS | {"bridge_token": "1234"}))
+    CrmSettings(env="production", jwt_secret="a-real-secret-from-the-vault-0123456789", **PRODUCTION_SECRETS)
+
+
+def test_outside_production_each_checkout_makes_its_own_secrets_once(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import crm_core.core.secrets as secrets_module
+
+    monkeypatch.setattr(secrets_module, "SECRETS_DIR", tmp_path / "secrets")
+    first, second = CrmSettings(env="development"), CrmSettings(env="development")
+    assert first.secret("bridge_token") == second.secret("bridge_token")
+    assert len({first.secret("bridge_token"), first.secret("rasa_token"), first.secret("internal_secret"),
+                first.jwt_secret}) == 4  # four different secrets, none of them in the repository
+    assert (tmp_path / "secrets" / "rasa_token").stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_the_login_is_the_sub_claim_whatever_else_a_token_says() -> None:
+    claims = {"sub": "n1.demo", "preferred_username": "sup.demo", "iss": DEV.jwt_issuer, "aud": DEV.jwt_audience,
+              "exp": 4102444800}
+    assert DEV.jwt_secret is not None
+    token = jwt.encode(claims, DEV.jwt_secret, algorithm="HS256")
+    assert verify_token(token, DEV) == "n1.demo"
+    assert verify_token(token, DEV.model_copy(update={"login_claim": "preferred_username"})) == "sup.demo"
+
+
+def test_a_token_is_renewed_with_the_same_sign_in_time_until_the_session_is_too_old() -> None:
+    token = issue_token("n1.demo", DEV, ttl=timedelta(minutes=5))
+    renewed = verify(renew_token(verify(token, DEV), DEV), DEV)
+    assert renewed.login == "n1.demo" and renewed.expires_at > verify(token, DEV).expires_at
+    assert renewed.auth_time == verify(token, DEV).auth_time
+    old = issue_token("n1.demo", DEV, auth_time=utcnow() - timedelta(hours=DEV.session_max_hours + 1))
+    with pytest.raises(InvalidToken, match="trop ancienne"):
+        renew_token(verify(old, DEV), DEV)
 
 
 @pytest.fixture
@@ -58,7 +99,7 @@ def test_tokens_of_the_sites_oidc_provider_are_verified_by_its_jwks(jwks_server:
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks.write_text(json.dumps({"keys": [jwk | {"kid": "site-key-1", "use": "sig", "alg": "RS256"}]}))
     settings = CrmSettings(env="production", oidc_jwks_url=url, oidc_issuer="https://sso.exemple.fr",
-                           jwt_audience="mon-crm-copilot")
+                           jwt_audience="mon-crm-copilot", login_claim="preferred_username", **PRODUCTION_SECRETS)
     claims = {"preferred_username": "n2.demo", "sub": "f3c1-uuid", "iss": "https://sso.exemple.fr",
               "aud": "mon-crm-copilot", "exp": 4102444800}
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "site-key-1"})
