@@ -12,10 +12,12 @@ import websockets
 from sqlalchemy import text
 
 from copilot_cli.simulate import simulate_call, ws_url
+from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration
+BRIDGE = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
 
 
 def test_all_components_are_healthy(stack: RunningStack) -> None:
@@ -68,7 +70,7 @@ def test_every_step_of_a_call_is_traced(stack: RunningStack) -> None:
 def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack: RunningStack) -> None:
     async def scenario() -> tuple[dict, dict]:
         pop = await simulate_call(stack.url, "07 12 34 56 78", "je veux résilier ma box", end=False)
-        token = issue_token("n1.grenoble")
+        token = issue_token("n1.demo")  # the advisor the call is presented to
         async with websockets.connect(ws_url(stack.url, f"/ws/panel?token={token}")) as panel:
             assert json.loads(await panel.recv())["type"] == "hello"
             await panel.send(json.dumps({"type": "chat", "call_id": pop["call_id"],
@@ -89,12 +91,12 @@ def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack:
     with stack.sessions() as s:
         row = s.execute(text("SELECT actor, customer_id FROM trace_events WHERE name='action.executed' "
                              "AND call_id=:c"), {"c": pop["call_id"]}).one()
-    assert tuple(row) == ("n1.grenoble", 1)
+    assert tuple(row) == ("n1.demo", 1)
 
 
 def test_a_malformed_cti_event_gets_an_error_and_the_bridge_goes_on(stack: RunningStack) -> None:
     async def scenario() -> tuple[dict, dict]:
-        async with websockets.connect(ws_url(stack.url, "/ws/bridge")) as bridge:
+        async with websockets.connect(ws_url(stack.url, "/ws/bridge"), additional_headers=BRIDGE) as bridge:
             await bridge.send('{"call_id": "x", "event": "exploded"}')
             error = json.loads(await bridge.recv())
             await bridge.send(json.dumps({"call_id": "after-error", "event": "ended"}))
