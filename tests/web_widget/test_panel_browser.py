@@ -20,6 +20,7 @@ from sqlalchemy import select
 from websockets.sync.client import connect
 
 from copilot_cli.simulate import ws_url
+from crm_core.core.config import get_crm_settings
 from crm_core.core.db import transaction
 from crm_core.core.security import issue_token
 from crm_core.models import Customer, Line, TraceEvent
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # The README's screenshot: refreshed only on request (COPILOT_UPDATE_SCREENSHOTS=1), so a test run leaves
 # the work tree clean.
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "panel.png"
+BRIDGE = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
 ALL_BLOCKS = ["identification", "commercial", "offers", "billing", "alerts", "equipment"]
 
 
@@ -75,7 +77,7 @@ def open_panel(browser: Browser, pages: list[Page], stack: RunningStack, advisor
 def inject_call(stack: RunningStack, caller: str, reason: str, agent: str) -> str:
     """offered + answered on the bridge, presented to ``agent`` (the login the panel signed in as)."""
     call_id = f"browser-{uuid.uuid4().hex[:10]}"
-    with connect(ws_url(stack.url, "/ws/bridge")) as bridge:
+    with connect(ws_url(stack.url, "/ws/bridge"), additional_headers=BRIDGE) as bridge:
         for event in ({"event": "offered", "caller_number": caller, "reason_transcript": reason, "agent": agent},
                       {"event": "answered"}):
             bridge.send(json.dumps({"call_id": call_id, **event}))
@@ -279,7 +281,8 @@ def test_a_profile_sees_only_the_blocks_it_may(browser: Browser, pages: list[Pag
 
 def test_sign_in_failures_are_explained_in_french(browser: Browser, pages: list[Page], stack: RunningStack) -> None:
     page = new_page(browser, pages, f"{stack.url}/?advisor=inconnu.demo")
-    expect(page.get_by_test_id("auth-error")).to_contain_text("Connexion impossible : Conseiller inconnu ou inactif")
+    # the same words for a login that does not exist as for a bad token: errors do not list logins
+    expect(page.get_by_test_id("auth-error")).to_contain_text("Connexion impossible : Jeton d'authentification invalide")
     expect(page.get_by_test_id("connection")).to_have_text("Non connecté")
     page = new_page(browser, pages, f"{stack.url}/#token=pas-un-jeton")
     expect(page.get_by_test_id("auth-error")).to_contain_text("Jeton d'authentification invalide")
@@ -289,3 +292,21 @@ def test_sign_in_failures_are_explained_in_french(browser: Browser, pages: list[
     expect(page.get_by_test_id("connection")).to_have_text("Connecté")
     expect(page.get_by_test_id("advisor")).to_contain_text("avsc.demo")
     assert "token" not in page.url
+
+
+def test_the_panel_renews_its_token_before_it_expires_and_stays_connected(browser: Browser, pages: list[Page],
+                                                                         stack: RunningStack) -> None:
+    """The socket closes at the token's expiry: a panel that renews it in time keeps receiving its calls."""
+    from datetime import timedelta
+
+    short = issue_token("avsc.demo", ttl=timedelta(seconds=4))
+    page = new_page(browser, pages, f"{stack.url}/#token={quote(short)}")
+    expect(page.get_by_test_id("connection")).to_have_text("Connecté")
+    page.wait_for_timeout(6000)  # past the first token's expiry
+    inject_call(stack, "07 11 22 33 44", "ma ligne ne marche plus", "avsc.demo")
+    expect(page.get_by_test_id("customer-name")).to_have_text("M. Kévin Moreau")
+    expect(page.get_by_test_id("auth-error")).to_be_hidden()
+    with stack.sessions() as s:
+        renewed = s.scalars(select(TraceEvent).where(TraceEvent.name == "session.renewed",
+                                                     TraceEvent.actor == "avsc.demo")).all()
+    assert len(renewed) >= 2  # the API's new token, and the socket's renewal with it

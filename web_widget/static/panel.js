@@ -15,7 +15,8 @@ const PROFILES = {
 const PRIORITY_ORDER = ["indispensable", "important", "secondary"];
 
 // -- state -------------------------------------------------------------------------------------------
-const auth = { token: null, devLogin: null, login: null, profile: null, permissions: new Set() };
+const auth = { token: null, devLogin: null, login: null, profile: null, permissions: new Set(), expiresAt: null };
+let renewTimer = null;
 let socket = null;
 let reconnectDelay = 1000;
 let lastSocketError = null;
@@ -537,16 +538,70 @@ function chatLine(text, cls) {
   log.scrollTop = log.scrollHeight;
 }
 
+// -- the session: the socket closes when the token expires, so the panel renews it a minute before ----------
+async function freshToken() {
+  if (auth.devLogin) { await devSignIn(auth.devLogin); return auth.token; }
+  const r = await fetch("/api/session/renew", { method: "POST", headers: { Authorization: `Bearer ${auth.token}` } });
+  const body = await readJson(r);
+  if (!r.ok || !body || !body.access_token) {
+    throw new Error((body && body.detail) || "Renouvellement de session impossible : reconnectez-vous.");
+  }
+  auth.token = body.access_token;
+  try { sessionStorage.setItem("copilot.token", auth.token); } catch (err) { /* storage disabled */ }
+  return auth.token;
+}
+
+function scheduleRenewal(expiresAt) {
+  auth.expiresAt = expiresAt ? new Date(expiresAt) : null;
+  if (renewTimer) clearTimeout(renewTimer);
+  if (!auth.expiresAt) return;
+  const left = auth.expiresAt.getTime() - Date.now();
+  const wait = Math.max(Math.min(left - 60000, left * 0.8), 0);
+  renewTimer = setTimeout(async () => {
+    try {
+      const token = await freshToken();
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "renew", token }));
+    } catch (err) {
+      showAuthError(err.message);
+    }
+  }, wait);
+}
+
+function signedIn(message) {
+  auth.login = message.advisor;
+  auth.profile = message.profile;
+  auth.permissions = new Set(message.permissions || []);
+  showAdvisor();
+  showAuthError("");
+  scheduleRenewal(message.expires_at);
+  if (view) renderView();  // permissions decide which edits are offered
+}
+
+function renderWaiting(message) {
+  const list = $("waiting-list");
+  let item = list.querySelector(`[data-call="${CSS.escape(message.call_id)}"]`);
+  if (!item) {
+    item = el("li");
+    item.dataset.call = message.call_id;
+    list.append(item);
+  }
+  item.textContent = `Appel ${message.call_id} — en attente d'un conseiller depuis ${new Date(message.since)
+    .toLocaleTimeString("fr-FR")}`;
+  $("waiting").hidden = false;
+}
+
 function onMessage(message) {
   if (message.type === "hello") {
-    auth.login = message.advisor;
-    auth.profile = message.profile;
-    auth.permissions = new Set(message.permissions || []);
-    showAdvisor();
-    showAuthError("");
+    signedIn(message);
     setConnection("Connecté", true);
     reconnectDelay = 1000;
-    if (view) renderView();  // permissions decide which edits are offered
+  } else if (message.type === "renewed") {
+    signedIn(message);
+  } else if (message.type === "session_expired") {
+    lastSocketError = message.detail;
+    showAuthError(message.detail);
+  } else if (message.type === "call_unassigned") {
+    renderWaiting(message);
   } else if (message.type === "screen_pop") renderPop(message);
   else if (message.type === "call_update" && message.call_id === currentCall) {
     $("call-state").textContent = CALL_STATES[message.state] || message.state;
@@ -569,7 +624,7 @@ function connect(retriedAuth = false) {
   socket.onopen = () => setConnection("Connexion…", false);  // « Connecté » once signed in (hello)
   socket.onclose = async (e) => {
     if (e.code === 4401) {
-      if (auth.devLogin && !retriedAuth) {  // the development token may have expired: one new sign-in
+      if (auth.devLogin && !retriedAuth) {  // the development token has expired: one new sign-in
         try { await devSignIn(auth.devLogin); connect(true); return; } catch (err) { showAuthError(err.message); }
       } else {
         showAuthError(`Connexion refusée : ${lastSocketError || "authentification requise."} `
