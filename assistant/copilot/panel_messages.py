@@ -31,7 +31,7 @@ class AttachCustomer(_Inbound):
 
     type: Literal["attach_customer"]
     call_id: CallId
-    customer_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    customer_id: Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 class Renew(_Inbound):
@@ -59,7 +59,7 @@ def parse_inbound(raw: str | bytes | None) -> Chat | AttachCustomer | Renew:
         return _INBOUND.validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        if first["type"] in ("json_invalid", "model_attributes_type", "model_type"):
+        if first["type"] in ("json_invalid", "json_type", "dict_type", "model_attributes_type", "model_type"):
             raise InvalidFrame("Message illisible : objet JSON avec « type » attendu.") from exc
         if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidFrame("Type de message inconnu (attendus : chat, attach_customer, renew).") from exc

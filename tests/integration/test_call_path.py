@@ -135,3 +135,7 @@ def test_no_token_reaches_the_app_log(stack: RunningStack) -> None:
     log = stack.process("app").log_path.read_text()
     assert "WebSocket /ws/panel?token=***" in log
     assert "token=ey" not in log
+    settings = get_crm_settings()
+    for name in ("rasa_token", "bridge_token", "internal_secret"):  # nor any secret of ours, in any log
+        for process in ("app", "rasa", "actions"):
+            assert settings.secret(name) not in stack.process(process).log_path.read_text(), (name, process)
