@@ -4,11 +4,23 @@ Sent as JSON text frames over the bridge websocket (``/ws/bridge``). The JSON Sc
 ``docs/schemas/call-event.schema.json`` is generated from this model (``copilot bridge schema``).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from crm_core.text import safe_text
+
+# How far ``occurred_at`` may be from the copilot's clock: a replayed or skewed engine, not a forged history.
+MAX_AGE = timedelta(days=7)
+MAX_AHEAD = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    """The copilot's clock for ``occurred_at`` (tests monkeypatch it)."""
+    return datetime.now(UTC)
 
 
 class CallEventKind(StrEnum):
@@ -34,24 +46,36 @@ class CallEvent(BaseModel):
     ]
     event: Annotated[CallEventKind, Field(description="What happened to the call.")]
     caller_number: Annotated[
-        str | None, Field(max_length=32, description="Calling number (CLI) as the engine gives it.")
+        safe_text(32) | None, Field(description="Calling number (CLI) as the engine gives it.")
     ] = None
     reason_transcript: Annotated[
-        str | None, Field(max_length=10_000, description="The call reason as said (speech recognition) or typed.")
+        safe_text(10_000, multiline=True) | None,
+        Field(description="The call reason as said (speech recognition) or typed; may hold line breaks and tabs."),
     ] = None
-    ivr_choice: Annotated[str | None, Field(max_length=32, description="Menu choice made in the IVR (DTMF).")] = None
+    ivr_choice: Annotated[safe_text(32) | None, Field(description="Menu choice made in the IVR (DTMF).")] = None
     agent: Annotated[
-        str | None, Field(max_length=80, description="Login of the advisor the call is presented to.")
+        safe_text(80) | None, Field(description="Login of the advisor the call is presented to.")
     ] = None
     occurred_at: Annotated[
-        datetime | None, Field(description="When the engine saw it (ISO 8601); defaults to reception.")
+        datetime | None,
+        Field(description="When the engine saw it (ISO 8601, naive times are UTC); defaults to reception. At most "
+                          "7 days before and 5 minutes after the copilot's clock."),
     ] = None
 
     @field_validator("occurred_at")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        now = utcnow()
+        if value < now - MAX_AGE:
+            raise PydanticCustomError("datetime_too_old", "Horodatage invraisemblable : plus de 7 jours avant "
+                                      "l'heure du copilote ({now}).", {"now": now.isoformat(timespec="seconds")})
+        if value > now + MAX_AHEAD:
+            raise PydanticCustomError("datetime_too_far_ahead", "Horodatage invraisemblable : plus de 5 minutes "
+                                      "après l'heure du copilote ({now}).", {"now": now.isoformat(timespec="seconds")})
         return value
 
 

@@ -1,50 +1,59 @@
-"""What advisors send to edit a customer. Types only here; French formats are checked by the services."""
+"""What advisors send to edit a customer. Types only here; French formats are checked by the services.
+
+Every text goes through the shared text rule (``safe_text``: no control or invisible character), and every
+integer is bounded so that none reaches the database out of its column's range."""
 
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_core.text import safe_text
+
+MAX_INT4 = 2**31 - 1
+
 
 class _Edit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(default=None, ge=1, description="Version the edit is based on (optimistic lock).")
+    version: int | None = Field(default=None, ge=1, le=MAX_INT4,
+                                description="Version the edit is based on (optimistic lock).")
 
 
 class ContactUpdate(_Edit):
-    email: str | None = Field(default=None, max_length=200)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    address_line: str | None = Field(default=None, max_length=300)
-    postcode: str | None = Field(default=None, max_length=10)
-    city: str | None = Field(default=None, max_length=120)
+    email: safe_text(200) | None = None
+    contact_phone: safe_text(32) | None = None
+    address_line: safe_text(300) | None = None
+    postcode: safe_text(10) | None = None
+    city: safe_text(120) | None = None
 
 
 class PaymentMethodUpdate(_Edit):
     kind: Literal["direct_debit", "card", "transfer", "cheque"]
-    iban: str | None = Field(default=None, max_length=50)
-    bic: str | None = Field(default=None, max_length=20)
-    holder: str = Field(max_length=200)
+    iban: safe_text(50) | None = None
+    bic: safe_text(20) | None = None
+    holder: safe_text(200)
 
 
 class OptionAdd(_Edit):
-    option_code: str = Field(max_length=40)
+    option_code: safe_text(40)
 
 
 class GuardianshipUpdate(_Edit):
     kind: Literal["tutelle", "curatelle", "sauvegarde"]
-    guardian_name: str = Field(max_length=200)
-    guardian_phone: str | None = Field(default=None, max_length=32)
-    guardian_email: str | None = Field(default=None, max_length=200)
-    guardian_address: str = Field(default="", max_length=300)
-    court_decision_on: date | None = None
+    guardian_name: safe_text(200)
+    guardian_phone: safe_text(32) | None = None
+    guardian_email: safe_text(200) | None = None
+    guardian_address: safe_text(300) = ""
+    court_decision_on: date | None = Field(default=None, description="From 1900-01-01 to today (checked by the "
+                                                                      "service).")
 
 
 class PackLoanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pack_code: str = Field(max_length=40)
-    profile_code: str = Field(max_length=40)
+    pack_code: safe_text(40)
+    profile_code: safe_text(40)
     days: int = Field(ge=1, le=90, description="How long the pack is lent.")
 
 

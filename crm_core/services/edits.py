@@ -172,7 +172,12 @@ class CustomerEditor:
         errors, clean = [], {}
         for name, check in (("guardian_name", lambda x: v.text("guardian_name", x, 160, "Le nom du représentant")),
                             ("guardian_phone", lambda x: v.phone("guardian_phone", x)),
-                            ("guardian_email", lambda x: v.email("guardian_email", x))):
+                            ("guardian_email", lambda x: v.email("guardian_email", x)),
+                            ("guardian_address",  # optional: blank is no address, not an error
+                             lambda x: v.text("guardian_address", x, 300, "L'adresse du représentant")
+                             if x.strip() else None),
+                            ("court_decision_on",
+                             lambda x: v.past_date("court_decision_on", x, "La date de la décision du juge"))):
             raw = getattr(update, name)
             try:
                 clean[name] = check(raw) if raw or name == "guardian_name" else None
@@ -189,8 +194,8 @@ class CustomerEditor:
         g.guardian_name = clean["guardian_name"]
         g.guardian_phone = clean["guardian_phone"]
         g.guardian_email = clean["guardian_email"]
-        g.guardian_address = update.guardian_address.strip()
-        g.court_decision_on = update.court_decision_on
+        g.guardian_address = clean["guardian_address"] or ""
+        g.court_decision_on = clean["court_decision_on"]
         self._touch(customer)
         self.session.flush()
         self._trace("guardianship.changed", customer, [{"field": "guardianship", "before": before,

@@ -1,21 +1,31 @@
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 
+from telephony_bridge import events
 from telephony_bridge.events import CallEventKind, InvalidCallEvent, json_schema, parse_call_event
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "call-event.schema.json"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "utcnow", lambda: NOW)
+
+
+def _event(**fields: object) -> str:
+    return json.dumps({"call_id": "c-1", "event": "offered", **fields})
 
 
 def test_a_complete_event_is_read() -> None:
-    event = parse_call_event(json.dumps({
-        "call_id": "c-1", "event": "offered", "caller_number": "0712345678",
-        "reason_transcript": "je déménage", "ivr_choice": "2", "agent": "n1.demo",
-        "occurred_at": "2026-11-23T09:00:00",
-    }))
+    event = parse_call_event(_event(caller_number="0712345678", reason_transcript="je déménage", ivr_choice="2",
+                                    agent="n1.demo", occurred_at="2026-11-23T08:59:00"))
     assert event.event is CallEventKind.OFFERED
-    assert event.occurred_at is not None and event.occurred_at.utcoffset() is not None
+    assert event.occurred_at == NOW - timedelta(minutes=1)  # a naive time is UTC
 
 
 @pytest.mark.parametrize(
@@ -41,3 +51,50 @@ def test_the_documented_schema_is_the_one_the_code_enforces() -> None:
     documented = json.loads(SCHEMA_FILE.read_text())
     assert documented == json_schema(), "regenerate it: copilot bridge schema --write " + str(SCHEMA_FILE)
     assert set(documented["required"]) == {"call_id", "event"}
+
+
+@pytest.mark.parametrize("occurred_at", ["2026-11-16T09:00:00Z", "2026-11-23T09:05:00Z", "2026-11-23T10:04:00+01:00",
+                                         "2026-11-20T12:00:00-05:00"])
+def test_an_event_time_within_seven_days_before_and_five_minutes_after_is_kept(occurred_at: str) -> None:
+    event = parse_call_event(_event(occurred_at=occurred_at))
+    assert event.occurred_at == datetime.fromisoformat(occurred_at)
+
+
+@pytest.mark.parametrize(("occurred_at", "complaint"), [
+    ("2026-11-16T08:59:59Z", "plus de 7 jours avant l'heure du copilote (2026-11-23T09:00:00+00:00)"),
+    ("1970-01-01T00:00:00", "plus de 7 jours avant"),
+    ("2026-11-23T09:05:01Z", "plus de 5 minutes après l'heure du copilote (2026-11-23T09:00:00+00:00)"),
+    ("2026-11-23T09:06:00", "plus de 5 minutes après"),
+    ("9999-12-31T23:59:59Z", "plus de 5 minutes après"),
+])
+def test_an_implausible_event_time_is_refused_in_french(occurred_at: str, complaint: str) -> None:
+    with pytest.raises(InvalidCallEvent) as caught:
+        parse_call_event(_event(occurred_at=occurred_at))
+    assert f"occurred_at: Horodatage invraisemblable : {complaint}" in str(caught.value)
+
+
+@pytest.mark.parametrize(("field", "value", "code_point"), [
+    ("caller_number", "07\x1b[31m12345678", "U+001B"),
+    ("caller_number", "0712345678\x00", "U+0000"),
+    ("agent", "n1.demo\u202e", "U+202E"),
+    ("agent", "n1.\u200bdemo", "U+200B"),
+    ("ivr_choice", "2\n", "U+000A"),
+    ("ivr_choice", "\ufeff2", "U+FEFF"),
+    ("reason_transcript", "je déménage\u202e", "U+202E"),
+    ("reason_transcript", "je déménage\r\nà Lille", "U+000D"),
+    ("reason_transcript", "je déménage\u2028à Lille", "U+2028"),
+    ("reason_transcript", "\x1b]8;;https://x.example\x07ici", "U+001B"),
+])
+def test_text_fields_refuse_controls_and_invisible_characters(field: str, value: str, code_point: str) -> None:
+    with pytest.raises(InvalidCallEvent) as caught:
+        parse_call_event(_event(**{field: value}))
+    assert f"{field}: Le texte contient des caractères non autorisés (dont {code_point}" in str(caught.value)
+    documented = json.loads(SCHEMA_FILE.read_text())
+    assert not jsonschema_rs.validator_for(documented).is_valid(json.loads(_event(**{field: value})))
+
+
+def test_a_transcript_keeps_its_line_breaks_and_tabs_and_french() -> None:
+    event = parse_call_event(_event(reason_transcript=" bonjour\n\tje déménage à l’Haÿ-les-Roses 🙂 ",
+                                    agent=" n1.demo ", caller_number="+33 7 12 34 56 78"))
+    assert event.reason_transcript == "bonjour\n\tje déménage à l’Haÿ-les-Roses 🙂"
+    assert (event.agent, event.caller_number) == ("n1.demo", "+33 7 12 34 56 78")

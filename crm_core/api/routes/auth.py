@@ -1,18 +1,19 @@
 """Development sign-in: a token for a seeded advisor. Absent outside COPILOT_ENV=development."""
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from crm_core.api.deps import SessionDep
 from crm_core.api.problems import RESPONSES
 from crm_core.core.security import InvalidToken, issue_token
 from crm_core.services.habilitations import UnknownAdvisor, actor_for
+from crm_core.text import safe_text
 
 router = APIRouter(prefix="/api/dev", tags=["development"], responses=RESPONSES)
 
 
 class DevLogin(BaseModel):
-    login: str = Field(max_length=80)
+    login: safe_text(80)
 
 
 class Token(BaseModel):

@@ -13,7 +13,8 @@ from crm_core.schemas.edits import ContactUpdate, Edited, GuardianshipUpdate, Op
 from crm_core.services.customers import CustomerService
 from crm_core.services.edits import CustomerEditor
 from crm_core.services.errors import StaleVersion
-from crm_core.services.validation import FieldInvalid, ValidationFailed
+from crm_core.services.validation import FieldInvalid, IsoBirthDate, ValidationFailed
+from crm_core.text import safe_text
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=RESPONSES)
 
@@ -42,11 +43,11 @@ def _etag(response: Response, version: int) -> None:
 def search_customers(
     session: SessionDep,
     actor: ActorDep,
-    line: Annotated[str | None, Query(max_length=40, description="A line number, any French format")] = None,
-    name: Annotated[str | None, Query(max_length=80, description="Start of the last name")] = None,
-    birth_date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="With name: the birth date "
-                                            "(AAAA-MM-JJ)")] = None,
-    email: Annotated[str | None, Query(max_length=200)] = None,
+    line: Annotated[safe_text(40) | None, Query(max_length=40, description="A line number, any French format")] = None,
+    name: Annotated[safe_text(80) | None, Query(max_length=80, description="Start of the last name")] = None,
+    birth_date: Annotated[IsoBirthDate | None, Query(description="With name: the birth date (AAAA-MM-JJ), from "
+                                                     "1900-01-01 to today")] = None,
+    email: Annotated[safe_text(200) | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> CustomerPage:
