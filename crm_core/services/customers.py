@@ -21,7 +21,7 @@ class CustomerNotFound(NotFound):
 
 
 class InvalidCursor(ValueError):
-    pass
+    """A pagination cursor this service did not make (or for an id no table can hold): a 400, never a 500."""
 
 
 def _age(birth: date | None, today: date | None = None) -> int | None:
@@ -39,15 +39,20 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, max_id: int = 2**31 - 1) -> int:
+    """The id in a cursor of ``encode_cursor``: ASCII digits, from 1 to ``max_id`` (ids are 32-bit integer
+    primary keys on PostgreSQL), else ``InvalidCursor``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, value = raw.split(":", 1)
-        if kind != "id":
-            raise ValueError(kind)
-        return int(value)
+        if kind != "id" or not (value.isascii() and value.isdigit()) or len(value) > len(str(max_id)):
+            raise ValueError(raw[:20])
+        last_id = int(value)
+        if not 1 <= last_id <= max_id:
+            raise ValueError(last_id)
+        return last_id
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("Curseur de pagination invalide.") from exc
+        raise InvalidCursor("Curseur de pagination invalide : reprenez depuis la première page.") from exc
 
 
 def to_public(customer: Customer) -> CustomerPublic:
