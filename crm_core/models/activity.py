@@ -64,6 +64,9 @@ class Interaction(Base):
     summary: Mapped[str] = mapped_column(String(400))
     advisor_login: Mapped[str | None] = mapped_column(String(80))
     equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"), index=True)
+    # What it is about, so it is shown only to whom may see that part of the 360° view
+    # (``permission_filter.INTERACTION_TOPICS``): general | billing | collection | support
+    topic: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
 
 
 class CommercialGesture(Base):

@@ -96,11 +96,11 @@ def _camille(s: Session) -> None:
     s.add_all([
         Interaction(customer_id=1, occurred_at=_at(2026, 10, 12, 9, 30), channel="phone", kind="support",
                     summary="Coupures wifi le soir : redémarrage et changement de canal, sans succès",
-                    advisor_login="n1.demo", equipment_id=1),
+                    advisor_login="n1.demo", equipment_id=1, topic="support"),
         Interaction(customer_id=1, occurred_at=_at(2026, 10, 14, 15), channel="shop", kind="after_sales",
-                    summary="Box testée en boutique : matériel conforme", equipment_id=1),
+                    summary="Box testée en boutique : matériel conforme", equipment_id=1, topic="support"),
         Interaction(customer_id=1, occurred_at=_at(2026, 11, 6, 8), channel="email", kind="correspondence",
-                    summary="Envoi de la facture de novembre"),
+                    summary="Envoi de la facture de novembre", topic="billing"),
     ])
     s.flush()
     s.add(CommercialGesture(customer_id=1, granted_on=date(2026, 10, 12), amount=Decimal("10.00"),
@@ -150,7 +150,7 @@ def _jean_pierre(s: Session) -> None:
                     warranty_cover="panne", warranty_months=24, deposit_amount=Decimal("49.00")))
     s.flush()
     s.add(Interaction(customer_id=2, occurred_at=_at(2026, 11, 18, 11), channel="letter", kind="correspondence",
-                      summary="Courrier de relance envoyé à la tutrice"))
+                      summary="Courrier de relance envoyé à la tutrice", topic="collection"))
 
 
 def _sophie(s: Session) -> None:

@@ -53,7 +53,9 @@ _MOMENTS = ("déménagement prévu", "naissance d'un enfant", "départ à la ret
 _PHONES = ("Galaxy S24", "iPhone 15", "Pixel 8", "Redmi Note 13", "Galaxy A55", "iPhone 13")
 _SUPPORT = ("Coupures internet le soir : redémarrage de la box", "Écran noir sur le décodeur : réinitialisation",
             "Débit faible : test de ligne lancé", "Wifi instable : changement de canal conseillé")
-_CONTACTS = ("Question sur la facture", "Changement d'offre mobile", "Demande de code PUK", "Suivi de commande")
+# (summary, topic): the topic says which part of the 360° view a contact reveals (permission_filter)
+_CONTACTS = (("Question sur la facture", "billing"), ("Changement d'offre mobile", "general"),
+             ("Demande de code PUK", "general"), ("Suivi de commande", "general"))
 _EVENTS = (("complaint", "Conteste un hors forfait"), ("move", "Déménagement annoncé"),
            ("scheduled_termination", "Résiliation demandée à la fin de l'engagement"),
            ("withdrawal", "Rétractation sur l'option TV"))
@@ -184,12 +186,12 @@ def _customer_rows(i: int, seed: int, pools: _Pools, rng: random.Random) -> dict
     rows["interactions"] = []
     for n in range(rng.choice((0, 1, 1, 2, 3))):
         support = equipment_ids and rng.random() < 0.4
+        occurred_at = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=rng.randint(1, 24 * 300))
+        channel = rng.choice(("phone", "phone", "shop", "web", "email"))
+        summary, topic = (rng.choice(_SUPPORT), "support") if support else rng.choice(_CONTACTS)
         rows["interactions"].append({
-            "id": cid * 4 + n, "customer_id": cid,
-            "occurred_at": datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=rng.randint(1, 24 * 300)),
-            "channel": rng.choice(("phone", "phone", "shop", "web", "email")),
-            "kind": "support" if support else "contact",
-            "summary": rng.choice(_SUPPORT if support else _CONTACTS), "advisor_login": None,
+            "id": cid * 4 + n, "customer_id": cid, "occurred_at": occurred_at, "channel": channel,
+            "kind": "support" if support else "contact", "summary": summary, "topic": topic, "advisor_login": None,
             "equipment_id": rng.choice(equipment_ids) if support else None})
     rows["customer_events"] = []
     if rng.random() < 0.1:

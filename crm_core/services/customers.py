@@ -1,7 +1,13 @@
-"""Customer look-ups and the 360° read. Every read checks habilitations and leaves a trace."""
+"""Customer look-ups and the 360° read. Every read checks habilitations and leaves a trace.
+
+What a read returns goes through ``permission_filter``: the 360° view, the traces and the chat answers show
+an actor only what they may see in the 360° view.
+"""
 
 import base64
+from collections.abc import Iterator
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import desc, func, select
@@ -10,7 +16,8 @@ from sqlalchemy.orm import Session
 from crm_core.models import Customer, Line, TraceEvent
 from crm_core.phone import InvalidPhoneNumber, to_e164, to_national
 from crm_core.schemas.customer import CustomerListItem, CustomerPage, CustomerPublic, LinePublic, TracePage
-from crm_core.services import habilitations, tracing, view360
+from crm_core.services import fields as catalogue
+from crm_core.services import habilitations, permission_filter, tracing, view360
 from crm_core.services.actor import Actor
 from crm_core.services.errors import NotFound
 from crm_core.text import fold
@@ -18,6 +25,13 @@ from crm_core.text import fold
 
 class CustomerNotFound(NotFound):
     pass
+
+
+# At most this many traces are looked at for one page of a customer's traces (hidden ones included).
+TRACE_SCAN_LIMIT = 2000
+# The fields of the 360° view a CustomerPublic carries (what a look-up reads).
+PUBLIC_FIELDS = ("identity", "birth_date", "email", "postal_address", "lines", "offers_options",
+                 "activation_commitment")
 
 
 class InvalidCursor(ValueError):
@@ -135,7 +149,7 @@ class CustomerService:
         customer_id = customer.id
         view = view360.build(view360.load_file(self.session, customer, today), self.actor.permissions)
         fields = [f["name"] for b in view["blocks"] for f in b["fields"]]
-        sensitive = [name for name in fields if name in habilitations.SENSITIVE or name == "collection_events"]
+        sensitive = [name for name in fields if name in catalogue.SENSITIVE]
         tracing.record(self.session, "customer.read", self.actor, customer_id=customer_id, view="360",
                        fields=fields, sensitive=sensitive)
         return view
@@ -170,27 +184,50 @@ class CustomerService:
         )
 
     def traces(self, customer_id: int, limit: int = 50, cursor: str | None = None) -> TracePage:
-        """The customer's trace, newest first."""
+        """The customer's traces the actor may see (``permission_filter.trace``), newest first.
+
+        Hidden traces are skipped, so a page may hold fewer than ``limit`` items (none at all after
+        ``TRACE_SCAN_LIMIT`` hidden ones in a row) while ``next_cursor`` says there is more.
+        """
         habilitations.require(self.actor, habilitations.TRACE_READ)
         self._customer(customer_id)
-        query = select(TraceEvent).where(TraceEvent.customer_id == customer_id).order_by(desc(TraceEvent.id))
-        if cursor:
-            query = query.where(TraceEvent.id < decode_cursor(cursor))
-        rows = list(self.session.scalars(query.limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return TracePage(
-            items=[{"id": t.id, "occurred_at": t.occurred_at, "name": t.name, "actor": t.actor, "call_id": t.call_id,
-                    "data": t.data} for t in rows],
-            next_cursor=encode_cursor(rows[-1].id) if more else None,
-        )
+        items: list[dict[str, Any]] = []
+        last: int | None = None
+        for row in islice(self._trace_rows(customer_id, decode_cursor(cursor) if cursor else None),
+                          TRACE_SCAN_LIMIT):
+            last = row.id
+            data = permission_filter.trace(row.name, row.data, self.actor.permissions)
+            if data is not None:
+                items.append({"id": row.id, "occurred_at": row.occurred_at, "name": row.name, "actor": row.actor,
+                              "call_id": row.call_id, "data": data})
+                if len(items) == limit:
+                    break
+        more = last is not None and self.session.scalar(
+            select(TraceEvent.id).where(TraceEvent.customer_id == customer_id, TraceEvent.id < last).limit(1)
+        ) is not None
+        return TracePage(items=items, next_cursor=encode_cursor(last) if more and last is not None else None)
+
+    def _trace_rows(self, customer_id: int, before: int | None, batch: int = 200) -> Iterator[TraceEvent]:
+        """The customer's traces older than ``before``, newest first, read in batches."""
+        while True:
+            query = select(TraceEvent).where(TraceEvent.customer_id == customer_id)
+            if before is not None:
+                query = query.where(TraceEvent.id < before)
+            rows = list(self.session.scalars(query.order_by(desc(TraceEvent.id)).limit(batch)))
+            yield from rows
+            if len(rows) < batch:
+                return
+            before = rows[-1].id
 
     def commitment_ends(self, customer_id: int) -> list[LinePublic]:
-        """The customer's lines with their commitment end (a data read, traced)."""
+        """The customer's lines with their commitment end (a data read, traced); only for whom may see
+        the commitment in the 360° view (NotAllowed otherwise)."""
+        habilitations.require(self.actor, habilitations.CUSTOMER_READ)
+        permission_filter.require_field(self.actor, "activation_commitment")
         return self.get(customer_id).lines
 
     def _read(self, customer: Customer, reason: str) -> CustomerPublic:
         public = to_public(customer)
         tracing.record(self.session, "customer.read", self.actor, customer_id=customer.id,
-                       fields=["identity", "contact", "address", "lines"], reason=reason)
+                       fields=list(PUBLIC_FIELDS), reason=reason)
         return public

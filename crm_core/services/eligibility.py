@@ -27,6 +27,7 @@ class Verdict:
     label: str
     eligible: bool
     reasons: list[str] = field(default_factory=list)  # French, one per failed rule
+    rules: list[str] = field(default_factory=list)  # the failed rules, in the same order as ``reasons``
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,20 @@ def forget_catalogue() -> None:
     _catalogues.clear()
 
 
+# The 360° field whose content each rule's reason reveals: a failed rule's reason is shown only to whom may
+# see that field (``permission_filter.eligibility``), others read a neutral reason. ``no_unpaid`` says
+# « impayé en cours »: the payer quality and the unpaid invoices (block billing) tell as much, while the
+# collection case itself (stage, amounts, tools) is not named.
+REVEALS: dict[str, str] = {
+    "min_age": "birth_date",
+    "no_unpaid": "payer_quality",
+    "segment": "eligibility",  # the customer's segment is commercial data shown nowhere else
+    "fibre_available": "postal_address",
+    "adsl_min_mbps": "postal_address",
+    "mobile_5g": "postal_address",
+}
+
+
 def _passes(rule: Rule, ctx: Context) -> bool:
     p = rule.params or {}
     c, cov = ctx.customer, ctx.coverage
@@ -103,6 +118,6 @@ def catalogue_filter(session: Session, ctx: Context, held: set[str]) -> list[Ver
     for plan in plans(session):
         if plan.code in held:
             continue
-        failed = [r.label for r in plan.rules if not _passes(r, ctx)]
-        verdicts.append(Verdict(plan.code, plan.label, not failed, failed))
+        failed = [r for r in plan.rules if not _passes(r, ctx)]
+        verdicts.append(Verdict(plan.code, plan.label, not failed, [r.label for r in failed], [r.rule for r in failed]))
     return sorted(verdicts, key=lambda v: not v.eligible)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.core.db import transaction
 from crm_core.models import TraceEvent
 from crm_core.models.base import utcnow
+from crm_core.services import trace_names
 from crm_core.services.actor import Actor
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class TraceBuffer:
 
     def record(self, name: str, actor: Actor, *, customer_id: int | None = None, call_id: str | None = None,
                **data: Any) -> None:
+        """Queue one event (ValueError for a name not registered in ``trace_names``)."""
+        trace_names.require(name)
         if self._closed:
             raise RuntimeError("trace buffer closed")
         self._queue.put({"name": name, "actor": actor.login, "call_id": call_id or actor.call_id,

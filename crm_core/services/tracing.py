@@ -1,4 +1,7 @@
-"""Append-only trace of everything the copilot does. Written in the caller's transaction."""
+"""Append-only trace of everything the copilot does. Written in the caller's transaction.
+
+Only names registered in ``trace_names`` may be recorded (ValueError otherwise).
+"""
 
 from typing import Any
 
@@ -6,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.models import TraceEvent
+from crm_core.services import trace_names
 from crm_core.services.actor import Actor
 
 
@@ -18,6 +22,7 @@ def record(
     call_id: str | None = None,
     **data: Any,
 ) -> TraceEvent:
+    trace_names.require(name)
     event = TraceEvent(
         name=name,
         actor=actor.login,

@@ -1,7 +1,8 @@
 """The 360° view: six blocks in the seed's order, fields by priority, only what the actor may see.
 
-``load_file`` gathers everything about one customer in a fixed number of queries; the field catalogue
-below turns it into labelled values (raw ``value`` for programs, French ``display`` for people).
+``load_file`` gathers everything about one customer in a fixed number of queries; ``COMPUTE`` turns it into
+the values of the fields of the catalogue (``fields``): raw ``value`` for programs, French ``display`` for
+people. ``build`` shows the fields the actor may see, from the file as ``permission_filter`` lets them see it.
 """
 
 from collections.abc import Callable
@@ -26,22 +27,10 @@ from crm_core.models import (
     TraceEvent,
 )
 from crm_core.services import eligibility as elig
+from crm_core.services import fields as catalogue
 from crm_core.services import formatting as fmt
+from crm_core.services import permission_filter, trace_names
 from crm_core.services.validation import mask_iban
-
-BLOCKS: tuple[tuple[str, str], ...] = (
-    ("identification", "Identification"),
-    ("commercial", "Vision commerciale"),
-    ("offers", "Offres détenues"),
-    ("billing", "Facturation"),
-    ("alerts", "Spots et alertes"),
-    ("equipment", "Équipements"),
-)
-PRIORITIES = ("indispensable", "important", "secondary")
-HISTORY_ACTS = {"customer.updated": "Coordonnées modifiées", "payment_method.changed": "Moyen de paiement modifié",
-                "option.added": "Option ajoutée", "option.removed": "Option retirée",
-                "guardianship.changed": "Mesure de protection modifiée", "screen_pop.sent": "Appel reçu",
-                "action.executed": "Réponse du copilote"}
 
 
 @dataclass
@@ -97,7 +86,7 @@ def load_file(session: Session, customer: Customer, today: date | None = None) -
         interactions=list(session.scalars(select(Interaction).where(Interaction.customer_id == cid)
                                           .order_by(desc(Interaction.occurred_at)).limit(20))),
         traces=list(session.scalars(select(TraceEvent).where(TraceEvent.customer_id == cid,
-                                                             TraceEvent.name.in_(HISTORY_ACTS))
+                                                             TraceEvent.name.in_(trace_names.history_labels()))
                                     .order_by(desc(TraceEvent.id)).limit(10))),
         equipment=list(session.scalars(select(Equipment).where(Equipment.customer_id == cid).order_by(Equipment.id))),
         gestures=list(session.scalars(select(CommercialGesture).where(CommercialGesture.customer_id == cid)
@@ -111,19 +100,9 @@ def load_file(session: Session, customer: Customer, today: date | None = None) -
     return file
 
 
-# -- the field catalogue ---------------------------------------------------------------------------
+# -- how each field of the catalogue is computed ---------------------------------------------------
 Display = str | list[str]
 Compute = Callable[[CustomerFile], tuple[Any, Display]]
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    block: str
-    name: str
-    label: str
-    priority: str
-    compute: Compute
-    permission: str | None = None  # beyond the block's own
 
 
 def _identity(f: CustomerFile) -> tuple[Any, Display]:
@@ -350,6 +329,7 @@ def _events(f: CustomerFile, with_collection: bool) -> tuple[Any, Display]:
 
 
 def _history(f: CustomerFile) -> tuple[Any, Display]:
+    labels = trace_names.history_labels()
     items: list[tuple[Any, dict[str, Any], str]] = []
     for i in f.interactions[:10]:
         items.append((i.occurred_at.replace(tzinfo=None), {"at": i.occurred_at.isoformat(), "channel": i.channel,
@@ -357,8 +337,8 @@ def _history(f: CustomerFile) -> tuple[Any, Display]:
                       f"{fmt.dt(i.occurred_at)} — {fmt.CHANNELS.get(i.channel, i.channel)} — {i.summary}"))
     for t in f.traces:
         items.append((t.occurred_at.replace(tzinfo=None), {"at": t.occurred_at.isoformat(), "channel": "trace",
-                                                            "summary": HISTORY_ACTS.get(t.name, t.name)},
-                      f"{fmt.dt(t.occurred_at)} — {HISTORY_ACTS.get(t.name, t.name)} ({t.actor})"))
+                                                            "summary": labels.get(t.name, t.name)},
+                      f"{fmt.dt(t.occurred_at)} — {labels.get(t.name, t.name)} ({t.actor})"))
     items.sort(key=lambda x: x[0], reverse=True)
     return [v for _, v, _ in items[:12]], [s for _, _, s in items[:12]] or "Aucune interaction"
 
@@ -407,68 +387,61 @@ def _gestures(f: CustomerFile) -> tuple[Any, Display]:
             or "Aucun geste commercial")
 
 
-IND, IMP, SEC = PRIORITIES
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("identification", "identity", "Identité", IND, _identity),
-    FieldSpec("identification", "birth_date", "Date de naissance et âge", IND, _birth),
-    FieldSpec("identification", "postal_address", "Adresse postale", IND, _address),
-    FieldSpec("identification", "phones", "Téléphones", IND, _phones),
-    FieldSpec("identification", "email", "E-mail", IND, _email),
-    FieldSpec("identification", "guardianship", "Mesure de protection (tutelle)", IND, _guardianship,
-              "field:guardianship"),
-    FieldSpec("identification", "electronic_tag", "Ligne bracelet électronique", IMP, _tag, "field:electronic_tag"),
-    FieldSpec("commercial", "eligibility", "Éligibilité commerciale et technique (filtre catalogue)", IND,
-              _eligibility),
-    FieldSpec("commercial", "procedures", "Modes opératoires", IND, _procedures),
-    FieldSpec("commercial", "seniority", "Ancienneté", IMP, _seniority),
-    FieldSpec("commercial", "loyalty", "Fidélité", IMP, _loyalty),
-    FieldSpec("commercial", "revenue", "Chiffre d'affaires généré", IMP, _revenue),
-    FieldSpec("commercial", "gestures", "Gestes commerciaux accordés", IMP, _gestures),
-    FieldSpec("commercial", "interests", "Centres d'intérêt", SEC, _interests),
-    FieldSpec("commercial", "life_moments", "Moments de vie", SEC, _moments),
-    FieldSpec("offers", "lines", "Lignes, statut", IND, _lines),
-    FieldSpec("offers", "offers_options", "Offre et options", IND, _offers),
-    FieldSpec("offers", "activation_commitment", "Activation et engagement", IND, _activation),
-    FieldSpec("billing", "consumption", "Consommation du mois et hors forfait", IND, _consumption),
-    FieldSpec("billing", "next_invoice", "Prochaine facture", IND, _next_invoice),
-    FieldSpec("billing", "invoice_history", "Historique des factures", IND, _invoices),
-    FieldSpec("billing", "balance", "Solde du compte", IND, _balance),
-    FieldSpec("billing", "payment_method", "Moyen de paiement", IND, _payment_method, "field:payment_method"),
-    FieldSpec("billing", "payment_channel", "Canal de paiement", IND, _payment_channel),
-    FieldSpec("billing", "payer_quality", "Qualité payeur", IMP, _payer_quality),
-    FieldSpec("billing", "collection", "Recouvrement et outils", IMP, _collection, "field:collection"),
-    FieldSpec("alerts", "orders", "Commandes en cours, étapes et délais", IND, _orders),
-    FieldSpec("alerts", "ongoing_events", "Événements en cours", IND, lambda f: _events(f, False)),
-    FieldSpec("alerts", "collection_events", "Événements de recouvrement", IND, lambda f: _events_collection(f),
-              "field:collection"),
-    FieldSpec("alerts", "history", "Historique des échanges et courriers", IMP, _history),
-    FieldSpec("equipment", "equipment", "Matériel acheté, loué ou prêté", IND, _equipment),
-    FieldSpec("equipment", "warranty", "Garantie (couverture, durée, dépôt)", IND, _warranty),
-    FieldSpec("equipment", "support_history", "Historique SAV et tests en boutique", IMP, _support),
-)
-
-
 def _events_collection(f: CustomerFile) -> tuple[Any, Display]:
     events = [e for e in f.events if e.kind == "collection"]
     return ([{"opened_on": e.opened_on.isoformat(), "summary": e.summary} for e in events],
             [f"Recouvrement depuis le {fmt.d(e.opened_on)} : {e.summary}" for e in events] or "Aucun")
 
 
-def visible_fields(permissions: frozenset[str]) -> list[FieldSpec]:
-    return [f for f in FIELDS if f"block:{f.block}" in permissions and (f.permission is None or f.permission in
-                                                                        permissions)]
+COMPUTE: dict[str, Compute] = {
+    "identity": _identity,
+    "birth_date": _birth,
+    "postal_address": _address,
+    "phones": _phones,
+    "email": _email,
+    "guardianship": _guardianship,
+    "electronic_tag": _tag,
+    "eligibility": _eligibility,
+    "procedures": _procedures,
+    "seniority": _seniority,
+    "loyalty": _loyalty,
+    "revenue": _revenue,
+    "gestures": _gestures,
+    "interests": _interests,
+    "life_moments": _moments,
+    "lines": _lines,
+    "offers_options": _offers,
+    "activation_commitment": _activation,
+    "consumption": _consumption,
+    "next_invoice": _next_invoice,
+    "invoice_history": _invoices,
+    "balance": _balance,
+    "payment_method": _payment_method,
+    "payment_channel": _payment_channel,
+    "payer_quality": _payer_quality,
+    "collection": _collection,
+    "orders": _orders,
+    "ongoing_events": lambda f: _events(f, False),
+    "collection_events": _events_collection,
+    "history": _history,
+    "equipment": _equipment,
+    "warranty": _warranty,
+    "support_history": _support,
+}
 
 
 def build(file: CustomerFile, permissions: frozenset[str]) -> dict[str, Any]:
-    allowed = visible_fields(permissions)
+    """The blocks and fields the actor may see, computed from the file as the permission filter shows it."""
+    allowed = catalogue.visible_fields(permissions)
+    shown = permission_filter.customer_file(file, permissions)
     blocks = []
-    for name, label in BLOCKS:
-        specs = sorted((f for f in allowed if f.block == name), key=lambda f: PRIORITIES.index(f.priority))
+    for name, label in catalogue.BLOCKS:
+        specs = sorted((f for f in allowed if f.block == name), key=lambda f: catalogue.PRIORITIES.index(f.priority))
         if not specs:
             continue
         fields = []
         for spec in specs:
-            value, display = spec.compute(file)
+            value, display = COMPUTE[spec.name](shown)
             fields.append({"name": spec.name, "label": spec.label, "value": value, "display": display,
                            "priority": spec.priority})
         blocks.append({"name": name, "label": label, "fields": fields})
