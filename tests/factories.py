@@ -1,8 +1,13 @@
 """Plain factory functions for tests."""
 
+from typing import TYPE_CHECKING
+
 from crm_core.core.security import issue_token
 from crm_core.services.actor import Actor
 from crm_core.services.habilitations import PROFILES
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 def advisor(profile: str = "n1_customer_contact", login: str | None = None, call_id: str | None = None) -> Actor:
@@ -13,3 +18,20 @@ def advisor(profile: str = "n1_customer_contact", login: str | None = None, call
 def auth(login: str = "n1.demo") -> dict[str, str]:
     """Headers of a request made by a seeded advisor."""
     return {"Authorization": f"Bearer {issue_token(login)}"}
+
+
+def bridge_auth() -> dict[str, str]:
+    """Headers of a telephony adapter on /ws/bridge (the bridge token of the settings)."""
+    from crm_core.core.config import get_crm_settings
+
+    return {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
+
+
+def present_call(client: "TestClient", call_id: str, agent: str | None, caller_number: str,
+                 reason: str | None = None) -> None:
+    """offered + answered on the bridge of an in-process app: a call presented to ``agent``."""
+    with client.websocket_connect("/ws/bridge", headers=bridge_auth()) as ws:
+        for event in ("offered", "answered"):
+            ws.send_json({"call_id": call_id, "event": event, "agent": agent, "caller_number": caller_number,
+                          "reason_transcript": reason})
+            assert ws.receive_json()["type"] == "ack"

@@ -142,14 +142,14 @@ class CallSessionManager:
         self._traces.record(name, COPILOT, call_id=event.call_id,
                             caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
                             has_reason=bool(event.reason_transcript))
-        if call.agent and call.agent_centre is None:
-            call.agent_centre = await self._centre(call.agent)
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
         reason_changed = bool(event.reason_transcript) and event.reason_transcript.strip() != (call.reason or "")
         if reason_changed:
             call.reason = event.reason_transcript.strip()  # type: ignore[union-attr]
             call.analysis = asyncio.create_task(self._analyse(call, call.reason))
+        if call.agent and call.agent_centre is None:  # while the look-up and the NLU run
+            call.agent_centre = await self._centre(call.agent)
 
         if event.event is CallEventKind.ANSWERED:
             call.state = "answered"
@@ -168,9 +168,9 @@ class CallSessionManager:
                 await self._push_pop(call)  # the call reached a (new) advisor: they get the context
 
     async def _centre(self, login: str) -> str | None:
-        """The advisor's centre, cached for a minute (supervisors act on their centre's calls)."""
+        """The advisor's centre, cached for ten minutes (supervisors act on their centre's calls)."""
         cached = self._centres.get(login)
-        if cached and self._clock() - cached[0] < 60:
+        if cached and self._clock() - cached[0] < 600:
             return cached[1]
 
         def read() -> str | None:

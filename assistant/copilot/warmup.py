@@ -2,9 +2,10 @@
 
 A cold process answers its first call slowly (the Rasa model's first parse, SQLAlchemy's first compiled
 queries and mapper set-up, the catalogue cache, the first connections): 1.3–1.7 s were seen, enough to miss
-the NLU timeout on a cold machine. The warm-up runs the pop's own code paths once: the 360° read by line
-(in a transaction rolled back, so it leaves no trace), a parse of a call reason through the same Rasa
-client as the calls, and a signed chat message on a conversation of its own. It retries while Rasa starts.
+the NLU timeout on a cold machine. The warm-up runs the pop's own code paths once: the customer by line,
+the advisor's centre and the 360° read (in a transaction rolled back, so it leaves no trace), a parse of a
+call reason through the same Rasa client as the calls, and a signed chat message on a conversation of its
+own. It retries while Rasa starts.
 """
 
 import asyncio
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.copilot.nlu_client import NluUnavailable, RasaClient
 from crm_core.services.customers import CustomerService
-from crm_core.services.habilitations import system_actor
+from crm_core.services.habilitations import centre_of, system_actor
 from nlu.assertion import make_assertion
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,13 @@ class Warmup:
 
 
 def _warm_database(sessions: sessionmaker[Session]) -> None:
+    """The queries of a pop (customer by line, advisor's centre) and of the 360° the panel loads next."""
     with sessions() as session:
         try:
-            CustomerService(session, system_actor("copilot-warmup")).view360_by_line(SAMPLE_NUMBER)
+            service = CustomerService(session, system_actor("copilot-warmup"))
+            service.find_by_line(SAMPLE_NUMBER)
+            service.view360_by_line(SAMPLE_NUMBER)
+            centre_of(session, "n1.demo")
         finally:
             session.rollback()  # the reads' traces are not kept: nobody read anything
 

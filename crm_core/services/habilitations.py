@@ -51,7 +51,8 @@ PROFILES: dict[str, tuple[str, frozenset[str]]] = {
         "field:guardianship", "field:collection", "field:payment_method",
         ACT_EDIT_PAYMENT, ACT_PAYMENT_EXTENSION, ACT_EDIT_CONTACT}),
     "supervisor": ("Superviseur / responsable de centre", _READ | ALL_BLOCKS | frozenset(SENSITIVE.values()) | {
-        CALL_SUPERVISE, ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, ACT_EDIT_GUARDIANSHIP, ACT_PAYMENT_EXTENSION}),
+        CALL_SUPERVISE, ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, ACT_EDIT_GUARDIANSHIP,
+        ACT_PAYMENT_EXTENSION}),
     "trainer": ("Entraîneur du chatbot", frozenset({"nlu:curate"})),
     "admin": ("Administrateur des habilitations", frozenset({ADMIN})),
 }

@@ -19,7 +19,6 @@ from crm_core.services import eligibility as elig
 from crm_core.services import habilitations, trace_names
 from crm_core.services.actor import Actor
 from crm_core.services.fields import BY_NAME, can_see, visible_fields
-from crm_core.services.validation import mask_iban
 
 if TYPE_CHECKING:
     from crm_core.services.view360 import CustomerFile
@@ -198,15 +197,19 @@ _IBAN_START = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]{2}[0-9]{2})")
 _IBAN_CANDIDATE = re.compile(r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
 
 
+IBAN_HIDDEN = "[IBAN masqué]"
+
+
 def mask_ibans(text: str) -> str:
-    """Every valid IBAN in ``text`` masked as the 360° view shows it (``FR76 •••• •••• 0189``)."""
+    """Every valid IBAN in ``text`` replaced by « [IBAN masqué] »: for profiles that may not see the payment
+    method, not even the last digits that the 360° shows to those who may."""
     out, pos = [], 0
     for start in _IBAN_START.finditer(text):
         at = start.start()
         candidate = _IBAN_CANDIDATE.match(text, at) if at >= pos else None
         found = _longest_iban(candidate.group()) if candidate else None
         if found:
-            out += [text[pos:at], mask_iban(found) or ""]
+            out += [text[pos:at], IBAN_HIDDEN]
             pos = at + len(found)
     out.append(text[pos:])
     return "".join(out)

@@ -89,7 +89,7 @@ def test_a_request_not_signed_by_the_copilot_for_this_message_reads_nothing(crm:
     metadata = {
         "plain_metadata": lambda: {"advisor": "sup.demo", "profile": "supervisor", "customer_id": 2},
         "no_metadata": lambda: {},
-        "other_secret": lambda: signed("sup.demo", 2, secret="an-attacker-guessed-this-secret"),
+        "other_secret": lambda: signed("sup.demo", 2, secret="an-attacker-guessed-this-secret-0123456789"),
         "other_call": lambda: signed("sup.demo", 2, call_id="call-of-someone-else"),
         "other_text": lambda: signed("sup.demo", 2, text="bonjour"),
         "expired": lambda: signed("sup.demo", 2, ttl_s=-1),

@@ -15,9 +15,10 @@ from copilot_cli.simulate import simulate_call, ws_url
 from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
 from tests.conftest import RunningStack
+from tests.factories import bridge_auth
 
 pytestmark = pytest.mark.integration
-BRIDGE = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
+BRIDGE = bridge_auth()
 
 
 def test_all_components_are_healthy(stack: RunningStack) -> None:

@@ -1,6 +1,7 @@
 """The copilot's assertion, in both runtimes (pure Python on PyJWT): what makes one valid, and what not."""
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -23,19 +24,19 @@ def test_a_genuine_assertion_names_the_advisor_call_and_customer() -> None:
 
 
 @pytest.mark.parametrize(("token", "call_id", "text", "why"), [
-    (None, "call-1", TEXT, "no assertion"),
-    ("", "call-1", TEXT, "no assertion"),
-    ({"advisor": "sup.demo"}, "call-1", TEXT, "no assertion"),
-    ("not.a.jwt", "call-1", TEXT, "invalid"),
-    (make_assertion("another-secret-that-is-long-enough-0123456789", advisor="sup.demo", call_id="call-1",
-                    customer_id=2, text=TEXT), "call-1", TEXT, "invalid"),
-    (make(), "call-2", TEXT, "another call"),
-    (make(), "call-1", "bonjour", "another message"),
-    (make(ttl_s=-1), "call-1", TEXT, "expired"),
+    (lambda: None, "call-1", TEXT, "no assertion"),
+    (lambda: "", "call-1", TEXT, "no assertion"),
+    (lambda: {"advisor": "sup.demo"}, "call-1", TEXT, "no assertion"),
+    (lambda: "not.a.jwt", "call-1", TEXT, "invalid"),
+    (lambda: make_assertion("another-secret-that-is-long-enough-0123456789", advisor="sup.demo", call_id="call-1",
+                            customer_id=2, text=TEXT), "call-1", TEXT, "invalid"),
+    (make, "call-2", TEXT, "another call"),
+    (make, "call-1", "bonjour", "another message"),
+    (lambda: make(ttl_s=-1), "call-1", TEXT, "expired"),
 ])
-def test_anything_else_is_refused(token: object, call_id: str, text: str, why: str) -> None:
-    with pytest.raises(AssertionRefused, match=why):
-        verify_assertion(token, SECRET, call_id=call_id, text=text)
+def test_anything_else_is_refused(token: Callable[[], object], call_id: str, text: str, why: str) -> None:
+    with pytest.raises(AssertionRefused, match=why):  # tokens are made when the test runs, not when collected
+        verify_assertion(token(), SECRET, call_id=call_id, text=text)
 
 
 def test_an_assertion_lives_minutes_at_most() -> None:

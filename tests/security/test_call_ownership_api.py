@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.copilot.app import create_app
 from assistant.copilot.settings import CopilotSettings
 from copilot_cli.stack import free_port
-from crm_core.core.config import get_crm_settings
 from tests.conftest import count_rows
-from tests.factories import auth
+from tests.factories import auth, bridge_auth, present_call
 
-BRIDGE = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
+BRIDGE = bridge_auth()
 
 
 def _settings(host: str = "127.0.0.1") -> CopilotSettings:
@@ -26,11 +25,7 @@ def _settings(host: str = "127.0.0.1") -> CopilotSettings:
 @pytest.fixture
 def client(sqlite_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
     with TestClient(create_app(_settings(), engine=sqlite_sessions.kw["bind"])) as c:
-        with c.websocket_connect("/ws/bridge", headers=BRIDGE) as bridge:
-            for event in ("offered", "answered"):
-                bridge.send_json({"call_id": "call-n1", "event": event, "agent": "n1.demo",
-                                  "caller_number": "07 12 34 56 78"})
-                assert bridge.receive_json()["type"] == "ack"
+        present_call(c, "call-n1", "n1.demo", "07 12 34 56 78")
         yield c
 
 

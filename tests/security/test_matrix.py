@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.copilot.app import create_app
 from assistant.copilot.settings import CopilotSettings
 from copilot_cli.stack import free_port
-from crm_core.core.config import get_crm_settings
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction
 from crm_core.seed import seed_reference
 from crm_core.seed.organisation import ADVISORS
 from crm_core.services import fields
 from crm_core.services.habilitations import PROFILES
-from tests.factories import auth
+from tests.factories import auth, present_call
 
 LOGINS = [login for login, *_ in ADVISORS]
 PROFILE_OF = {login: profile for login, _name, profile, _centre in ADVISORS}
@@ -101,12 +100,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         assert c.put(f"/api/customers/{CUSTOMER}/guardianship", json=guardian, headers=sup).status_code == 200
         method = {"kind": "direct_debit", "iban": NEW_IBAN, "holder": "Jean-Pierre Lefèvre"}
         assert c.put(f"/api/customers/{CUSTOMER}/payment-method", json=method, headers=sup).status_code == 200
-        bridge = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
-        with c.websocket_connect("/ws/bridge", headers=bridge) as ws:
-            for event in ("offered", "answered"):
-                ws.send_json({"call_id": CALL, "event": event, "agent": "n1.demo", "caller_number": "07 98 76 54 32",
-                              "reason_transcript": f"je change de banque, mon IBAN est {NEW_IBAN}"})
-                assert ws.receive_json()["type"] == "ack"
+        present_call(c, CALL, "n1.demo", "07 98 76 54 32", f"je change de banque, mon IBAN est {NEW_IBAN}")
         yield c
     engine.dispose()
 

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from websockets.sync.client import connect
 
 from copilot_cli.simulate import ws_url
-from crm_core.core.config import get_crm_settings
 from crm_core.core.db import transaction
 from crm_core.core.security import issue_token
 from crm_core.models import Customer, Line, TraceEvent
 from tests.conftest import RunningStack
+from tests.factories import bridge_auth
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -33,7 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # The README's screenshot: refreshed only on request (COPILOT_UPDATE_SCREENSHOTS=1), so a test run leaves
 # the work tree clean.
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "panel.png"
-BRIDGE = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
+BRIDGE = bridge_auth()
 ALL_BLOCKS = ["identification", "commercial", "offers", "billing", "alerts", "equipment"]
 
 
@@ -282,7 +282,8 @@ def test_a_profile_sees_only_the_blocks_it_may(browser: Browser, pages: list[Pag
 def test_sign_in_failures_are_explained_in_french(browser: Browser, pages: list[Page], stack: RunningStack) -> None:
     page = new_page(browser, pages, f"{stack.url}/?advisor=inconnu.demo")
     # the same words for a login that does not exist as for a bad token: errors do not list logins
-    expect(page.get_by_test_id("auth-error")).to_contain_text("Connexion impossible : Jeton d'authentification invalide")
+    expect(page.get_by_test_id("auth-error")).to_contain_text(
+        "Connexion impossible : Jeton d'authentification invalide")
     expect(page.get_by_test_id("connection")).to_have_text("Non connecté")
     page = new_page(browser, pages, f"{stack.url}/#token=pas-un-jeton")
     expect(page.get_by_test_id("auth-error")).to_contain_text("Jeton d'authentification invalide")

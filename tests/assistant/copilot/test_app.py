@@ -11,13 +11,8 @@ from starlette.websockets import WebSocketDisconnect
 from assistant.copilot.app import create_app
 from assistant.copilot.settings import CopilotSettings
 from copilot_cli.stack import free_port
-from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
-from tests.factories import auth
-
-
-def bridge_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
+from tests.factories import auth, bridge_auth
 
 
 @pytest.fixture
@@ -45,7 +40,7 @@ def test_health_names_what_is_down(client: TestClient) -> None:
 
 def test_with_rasa_down_the_pop_still_shows_the_customer(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/panel?token={issue_token('n1.demo')}") as panel, \
-            client.websocket_connect("/ws/bridge", headers=bridge_headers()) as bridge:
+            client.websocket_connect("/ws/bridge", headers=bridge_auth()) as bridge:
         assert panel.receive_json()["type"] == "hello"
         bridge.send_json({"call_id": "c-down", "event": "offered", "caller_number": "07 12 34 56 78",
                           "agent": "n1.demo", "reason_transcript": "je déménage"})

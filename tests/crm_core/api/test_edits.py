@@ -1,6 +1,6 @@
 from fastapi.testclient import TestClient
 
-from tests.factories import auth
+from tests.factories import auth, present_call
 
 
 def _fields(api: TestClient, customer_id: int, login: str = "sup.demo") -> dict[str, dict]:
@@ -13,6 +13,7 @@ def _version(api: TestClient, customer_id: int) -> int:
 
 
 def test_contact_edit_is_visible_at_once_and_traced_with_before_and_after(api: TestClient) -> None:
+    present_call(api, "call-9", "n1.demo", "07 55 44 33 22")
     v = _version(api, 3)
     r = api.patch("/api/customers/3", json={"email": "Sophie.N@Exemple.fr", "contact_phone": "06 01 02 03 04",
                                             "address_line": "12 rue de Crimée", "postcode": "75019",

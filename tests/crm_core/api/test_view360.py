@@ -1,7 +1,6 @@
 from fastapi.testclient import TestClient
 
-from crm_core.core.config import get_crm_settings
-from tests.factories import auth
+from tests.factories import auth, present_call
 
 BLOCK_ORDER = ["identification", "commercial", "offers", "billing", "alerts", "equipment"]
 
@@ -73,17 +72,8 @@ def test_who_may_not_read_gets_403_and_strangers_401(api: TestClient) -> None:
     assert r.status_code == 404 and r.json()["title"] == "Introuvable"
 
 
-def _call(api: TestClient, call_id: str, agent: str, caller_number: str) -> None:
-    """A call presented to ``agent`` by the telephony bridge (an X-Call-Id must name one's own call)."""
-    bridge = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
-    with api.websocket_connect("/ws/bridge", headers=bridge) as ws:
-        for event in ("offered", "answered"):
-            ws.send_json({"call_id": call_id, "event": event, "agent": agent, "caller_number": caller_number})
-            assert ws.receive_json()["type"] == "ack"
-
-
 def test_each_read_is_traced_with_the_sensitive_fields(api: TestClient) -> None:
-    _call(api, "call-77", "n1.demo", "07 98 76 54 32")
+    present_call(api, "call-77", "n1.demo", "07 98 76 54 32")
     r = api.get("/api/customers/2/view360", headers={**auth("n1.demo"), "X-Call-Id": "call-77"})
     assert r.status_code == 200, r.text
     traces = api.get("/api/customers/2/traces", headers=auth("sup.demo")).json()["items"]
