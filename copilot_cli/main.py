@@ -201,7 +201,11 @@ def bridge_schema(
     """Print (or write) the CallEvent JSON Schema."""
     from telephony_bridge.events import json_schema
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    _print_schema(json_schema(), write)
+
+
+def _print_schema(schema: dict, write: Path | None) -> None:
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if write:
         write.write_text(text)
     else:
@@ -215,11 +219,7 @@ def panel_schema(
     """Print (or write) the JSON Schema of what a panel may send on its websocket."""
     from assistant.copilot.panel_messages import json_schema
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
-    if write:
-        write.write_text(text)
-    else:
-        typer.echo(text, nl=False)
+    _print_schema(json_schema(), write)
 
 
 # -- processes -----------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from crm_core.services.actor import Actor
 from crm_core.services.habilitations import PROFILES
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from fastapi.testclient import TestClient
+    from sqlalchemy import Engine
 
 
 def advisor(profile: str = "n1_customer_contact", login: str | None = None, call_id: str | None = None) -> Actor:
@@ -35,3 +37,15 @@ def present_call(client: "TestClient", call_id: str, agent: str | None, caller_n
             ws.send_json({"call_id": call_id, "event": event, "agent": agent, "caller_number": caller_number,
                           "reason_transcript": reason})
             assert ws.receive_json()["type"] == "ack"
+
+
+def app_without_rasa(engine: "Engine", **settings: float) -> "FastAPI":
+    """The app in-process on ``engine``, with Rasa and the action server really down (closed ports)."""
+    from assistant.copilot.app import create_app
+    from assistant.copilot.settings import CopilotSettings
+    from copilot_cli.stack import free_port
+
+    closed = free_port()
+    return create_app(CopilotSettings(rasa_url=f"http://127.0.0.1:{closed}", actions_url=f"http://127.0.0.1:{closed}",
+                                      **({"nlu_timeout_s": 0.5, "health_timeout_s": 0.5} | settings)),
+                      engine=engine)

@@ -16,6 +16,7 @@ from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
 from nlu.assertion import make_assertion
 from tests.conftest import RunningStack
+from tests.factories import bridge_auth
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +40,16 @@ def _wait_traces(stack: RunningStack, name: str, at_least: int) -> int:
     while (n := _traces(stack, name)) < at_least and time.monotonic() < deadline:
         time.sleep(0.1)
     return n
+
+
+async def _drain(panel: websockets.ClientConnection, quiet_s: float = 1.0) -> list[dict]:
+    """Every frame a panel gets until it has been quiet for ``quiet_s``."""
+    seen: list[dict] = []
+    try:
+        while True:
+            seen.append(json.loads(await asyncio.wait_for(panel.recv(), quiet_s)))
+    except TimeoutError:
+        return seen
 
 
 def _open_call(stack: RunningStack, caller: str = "07 12 34 56 78") -> dict:
@@ -157,11 +168,7 @@ def test_the_bridge_refuses_an_adapter_without_its_token(stack: RunningStack) ->
                                                       "caller_number": "07 98 76 54 32"}))
                         await bridge.recv()
                 assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
-            try:
-                while True:
-                    seen.append(json.loads(await asyncio.wait_for(panel.recv(), 1.0)))
-            except TimeoutError:
-                pass
+            seen += await _drain(panel)
         return refusal, seen
 
     refusal, seen = asyncio.run(scenario())
@@ -170,20 +177,14 @@ def test_the_bridge_refuses_an_adapter_without_its_token(stack: RunningStack) ->
 
 
 def test_an_answered_with_another_agent_does_not_move_a_live_call(stack: RunningStack) -> None:
-    bridge_auth = {"Authorization": f"Bearer {get_crm_settings().secret('bridge_token')}"}
-
     async def scenario(call_id: str) -> tuple[dict, list[dict]]:
         seen: list[dict] = []
         async with websockets.connect(ws_url(stack.url, f"/ws/panel?token={issue_token('n1.grenoble')}")) as panel:
             await panel.recv()
-            async with websockets.connect(ws_url(stack.url, "/ws/bridge"), additional_headers=bridge_auth) as bridge:
+            async with websockets.connect(ws_url(stack.url, "/ws/bridge"), additional_headers=bridge_auth()) as bridge:
                 await bridge.send(json.dumps({"call_id": call_id, "event": "answered", "agent": "n1.grenoble"}))
                 refusal = json.loads(await bridge.recv())
-            try:
-                while True:
-                    seen.append(json.loads(await asyncio.wait_for(panel.recv(), 1.0)))
-            except TimeoutError:
-                pass
+            seen += await _drain(panel)
         return refusal, seen
 
     call = _open_call(stack)["call_id"]

@@ -10,21 +10,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
-from assistant.copilot.app import create_app
-from assistant.copilot.settings import CopilotSettings
-from copilot_cli.stack import free_port
 from crm_core.core.db import transaction
 from crm_core.core.security import issue_token
 from crm_core.models import PackLoan
 from crm_core.models.base import utcnow
+from tests.factories import app_without_rasa
 
 
 @pytest.fixture
 def client(sqlite_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
-    closed = free_port()
-    settings = CopilotSettings(rasa_url=f"http://127.0.0.1:{closed}", actions_url=f"http://127.0.0.1:{closed}",
-                               nlu_timeout_s=0.3, health_timeout_s=0.3)
-    with TestClient(create_app(settings, engine=sqlite_sessions.kw["bind"])) as c:
+    with TestClient(app_without_rasa(sqlite_sessions.kw["bind"])) as c:
         yield c
 
 

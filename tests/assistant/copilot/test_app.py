@@ -8,19 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
-from assistant.copilot.app import create_app
-from assistant.copilot.settings import CopilotSettings
-from copilot_cli.stack import free_port
 from crm_core.core.security import issue_token
-from tests.factories import auth, bridge_auth
+from tests.factories import app_without_rasa, auth, bridge_auth
 
 
 @pytest.fixture
 def client(sqlite_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
-    closed = free_port()
-    settings = CopilotSettings(rasa_url=f"http://127.0.0.1:{closed}", actions_url=f"http://127.0.0.1:{closed}",
-                               nlu_timeout_s=0.5, health_timeout_s=0.5)
-    with TestClient(create_app(settings, engine=sqlite_sessions.kw["bind"])) as c:
+    with TestClient(app_without_rasa(sqlite_sessions.kw["bind"])) as c:
         yield c
 
 
