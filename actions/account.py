@@ -7,13 +7,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.crm import NotFromCopilot, call_context, crm_session
+from crm_core.core import clock
 from crm_core.services import tracing
 from crm_core.services.customers import CustomerNotFound, CustomerService
 from crm_core.services.habilitations import NotAllowed
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _fr(d: date) -> str:

@@ -25,6 +25,9 @@ def to_e164(raw: str, region: str = "FR") -> str:
 
 
 def to_national(e164: str) -> str:
-    """``+33612345678`` -> ``06 12 34 56 78`` for display."""
+    """``+33612345678`` -> ``06 12 34 56 78`` for display; a foreign number keeps its country code
+    (``+44 20 7946 0958``), or it would read as a French one."""
     parsed = phonenumbers.parse(e164, "FR")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 33
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, style)

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.core.db import create_schema, make_engine, session_factory, transaction
 from crm_core.seed import seed_reference
 
+# The demo data tells of late November 2026: every test, and every process the tests start (they inherit the
+# environment), sees 1 December 2026 as today (``crm_core.core.clock``), whatever the machine's date.
+DEMO_TODAY = "2026-12-01"
+os.environ["COPILOT_TODAY"] = DEMO_TODAY
+
 PG_ADMIN_URL = os.environ.get("COPILOT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_TEST_DB = "copilot_test"
+# One database per concurrent run (two checkouts testing at once): COPILOT_TEST_PG_DB=copilot_test_b.
+PG_TEST_DB = os.environ.get("COPILOT_TEST_PG_DB", "copilot_test")
 
 
 def _postgres_url() -> str:

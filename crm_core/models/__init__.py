@@ -17,11 +17,12 @@ from crm_core.models.organisation import (
     Region,
     WorkBasket,
 )
+from crm_core.models.support import Appointment, Ticket
 from crm_core.models.trace import TraceEvent
 
 __all__ = [
-    "Account", "Advisor", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
+    "Account", "Advisor", "Appointment", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
     "CommercialGesture", "Consumption", "Contract", "Coverage", "Customer", "CustomerEvent", "EligibilityRule",
     "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "Line", "LineOption", "Offer",
-    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "TraceEvent", "WorkBasket",
+    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "Ticket", "TraceEvent", "WorkBasket",
 ]

@@ -2,8 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base
@@ -44,11 +45,15 @@ class CustomerEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))  # move | complaint | scheduled_termination | withdrawal | collection
+    # move | complaint | scheduled_termination | withdrawal | collection | death | escalation
+    kind: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     opened_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(String(300))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id"))  # the line it is about, if one
+    # What the act that opened it recorded (fees, return procedure…).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Interaction(Base):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
 
+from crm_core.core import clock
 from crm_core.models import Customer, Line, TraceEvent
 from crm_core.phone import InvalidPhoneNumber, to_e164, to_national
 from crm_core.schemas.customer import CustomerListItem, CustomerPage, CustomerPublic, LinePublic, TracePage
@@ -41,7 +42,7 @@ class InvalidCursor(ValueError):
 def _age(birth: date | None, today: date | None = None) -> int | None:
     if birth is None:
         return None
-    today = today or date.today()
+    today = today or clock.today()
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 

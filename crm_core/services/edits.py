@@ -5,12 +5,12 @@ customer file), validates every field in French, applies the change and writes i
 which call, field, before, after) in the caller's transaction. An invalid edit writes nothing.
 """
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.core import clock
 from crm_core.models import Account, Customer, Guardianship, Line, LineOption, Offer, PaymentMethod
 from crm_core.models.base import utcnow
 from crm_core.schemas.edits import ContactUpdate, GuardianshipUpdate, PaymentMethodUpdate
@@ -145,7 +145,7 @@ class CustomerEditor:
             raise Conflict(f"La ligne a déjà l'option « {option.label} ».")
         if line.status != "active":
             raise Conflict("On ne peut pas ajouter d'option sur une ligne qui n'est pas active.")
-        line.options.append(LineOption(option_code=option_code, activated_on=date.today()))
+        line.options.append(LineOption(option_code=option_code, activated_on=clock.today()))
         self._touch(customer)
         self.session.flush()
         self._trace("option.added", customer, [{"field": "options", "before": None, "after": option_code}],

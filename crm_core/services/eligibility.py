@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.core import clock
 from crm_core.models import CollectionCase, Coverage, Customer, EligibilityRule, Offer
 from crm_core.services.formatting import years_between
 
@@ -109,7 +110,7 @@ def context_for(session: Session, customer: Customer, account_ids: list[int], pa
         select(CollectionCase.id).where(CollectionCase.account_id.in_(account_ids),
                                         CollectionCase.status == "open").limit(1)) is not None
     return Context(customer, session.get(Coverage, customer.postcode), open_collection, payer_quality,
-                   today or date.today())
+                   today or clock.today())
 
 
 def catalogue_filter(session: Session, ctx: Context, held: set[str]) -> list[Verdict]:

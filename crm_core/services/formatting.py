@@ -13,7 +13,8 @@ CHANNELS = {"web": "web", "shop": "boutique", "phone": "téléphone", "letter": 
             "sms": "SMS", "direct_debit": "prélèvement", "card": "carte bancaire", "transfer": "virement",
             "cheque": "chèque"}
 EVENT_KINDS = {"move": "Déménagement", "complaint": "Réclamation", "scheduled_termination": "Résiliation programmée",
-               "withdrawal": "Rétractation", "collection": "Recouvrement"}
+               "withdrawal": "Rétractation", "collection": "Recouvrement", "death": "Décès du titulaire",
+               "escalation": "Réclamation escaladée"}
 PAYER_QUALITY = {"good": "bon payeur", "watch": "à surveiller", "bad": "mauvais payeur"}
 LOYALTY = {"standard": "Standard", "silver": "Argent", "gold": "Or"}
 GUARDIANSHIP = {"tutelle": "Sous tutelle", "curatelle": "Sous curatelle", "sauvegarde": "Sous sauvegarde de justice"}

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.acts import catalogue as acts
 from crm_core.models import Advisor, ApplicationPack, BusinessProfile, PackLoan
 from crm_core.models.base import utcnow
 from crm_core.services.actor import Actor
@@ -29,30 +30,35 @@ SENSITIVE = {
     "collection": "field:collection",
     "payment_method": "field:payment_method",
 }
-ACT_EDIT_CONTACT = "act:edit_contact"
-ACT_EDIT_PAYMENT = "act:edit_payment_method"
-ACT_EDIT_OPTIONS = "act:edit_options"
-ACT_EDIT_GUARDIANSHIP = "act:edit_guardianship"
-ACT_PAYMENT_EXTENSION = "act:grant_payment_extension"
+# The acts' permissions are named in the one catalogue of acts (crm_core.acts.catalogue).
+ACT_EDIT_CONTACT = acts.ACT_EDIT_CONTACT
+ACT_EDIT_PAYMENT = acts.ACT_EDIT_PAYMENT
+ACT_EDIT_OPTIONS = acts.ACT_EDIT_OPTIONS
+ACT_EDIT_GUARDIANSHIP = acts.ACT_EDIT_GUARDIANSHIP
+ACT_PAYMENT_EXTENSION = acts.ACT_PAYMENT_EXTENSION
+# What a level-1 customer-contact advisor does on the journeys' acts (beyond edits).
+N1_ACTS = frozenset({acts.ACT_EDIT_IDENTITY, acts.ACT_MOVE, acts.ACT_WITHDRAW, acts.ACT_TERMINATE,
+                     acts.ACT_CREATE_CUSTOMER, acts.ACT_CHANGE_OFFER, acts.ACT_SEND_DOCUMENT, acts.ACT_SUPPORT,
+                     acts.ACT_COMPLAINT, acts.ACT_GESTURE, acts.ACT_ORDERS})
+ALL_ACTS = frozenset(a.permission for a in acts.ACT_LIST if a.permission.startswith("act:"))
 
 _READ = frozenset({CUSTOMER_READ, CUSTOMER_SEARCH, TRACE_READ})
 
 PROFILES: dict[str, tuple[str, frozenset[str]]] = {
     "n1_customer_contact": ("Conseiller N1 relation client", _READ | ALL_BLOCKS | {
         "field:guardianship", "field:electronic_tag", "field:payment_method",
-        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS}),
+        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS} | N1_ACTS),
     "n2_technical": ("Conseiller N2 technique", _READ | {
         "block:identification", "block:offers", "block:alerts", "block:equipment",
-        "field:electronic_tag", ACT_EDIT_CONTACT}),
+        "field:electronic_tag", ACT_EDIT_CONTACT, acts.ACT_SUPPORT, acts.ACT_ORDERS}),
     "fleet_avsc": ("Conseiller AVSC flotte / géo / fibre", _READ | {
         "block:identification", "block:offers", "block:alerts", "block:equipment", "block:commercial",
-        "field:electronic_tag", ACT_EDIT_OPTIONS}),
+        "field:electronic_tag", ACT_EDIT_OPTIONS, acts.ACT_SUPPORT, acts.ACT_CHANGE_OFFER}),
     "collection": ("Conseiller recouvrement", _READ | ALL_BLOCKS | {
         "field:guardianship", "field:collection", "field:payment_method",
-        ACT_EDIT_PAYMENT, ACT_PAYMENT_EXTENSION, ACT_EDIT_CONTACT}),
+        ACT_EDIT_PAYMENT, ACT_PAYMENT_EXTENSION, ACT_EDIT_CONTACT, acts.ACT_SEND_DOCUMENT}),
     "supervisor": ("Superviseur / responsable de centre", _READ | ALL_BLOCKS | frozenset(SENSITIVE.values()) | {
-        CALL_SUPERVISE, ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, ACT_EDIT_GUARDIANSHIP,
-        ACT_PAYMENT_EXTENSION}),
+        CALL_SUPERVISE} | ALL_ACTS),
     "trainer": ("Entraîneur du chatbot", frozenset({"nlu:curate"})),
     "admin": ("Administrateur des habilitations", frozenset({ADMIN})),
 }

@@ -27,7 +27,7 @@ Permissions = Collection[str]
 F = TypeVar("F", bound="CustomerFile")
 
 __all__ = ["NEUTRAL_REASON", "INTERACTION_TOPICS", "can_see", "visible_fields", "require_field", "customer_file",
-           "interactions", "history_traces", "eligibility", "trace", "traces", "pop", "mask_ibans"]
+           "interactions", "history_traces", "eligibility", "trace", "traces", "pop", "mask_ibans", "masked"]
 
 # -- chat answers and other single reads -----------------------------------------------------------------
 
@@ -224,6 +224,11 @@ def _longest_iban(candidate: str) -> str | None:
         if stdnum_iban.is_valid(piece):
             return piece
     return None
+
+
+def masked(value: Any, permissions: Permissions) -> Any:
+    """``value`` (text, or dicts and lists of it) with its IBANs masked, unless the payment method is visible."""
+    return value if can_see(permissions, "payment_method") else _mask_deep(value)
 
 
 def _mask_deep(value: Any) -> Any:

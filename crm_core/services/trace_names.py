@@ -65,6 +65,9 @@ CHANGED_FIELDS: dict[str, str] = {
     "options": "offers_options",
     "guardianship": "guardianship",
 }
+# An act's changes name the 360° field they belong to directly (``crm_core.acts.base.Change``).
+for _field in fields.FIELDS:
+    CHANGED_FIELDS.setdefault(_field.name, _field.name)
 
 # -- the call: its events carry the caller's number, the NLU and the chat what was said -------------
 for _event in ("offered", "answered", "held", "resumed", "transferred_warm", "transferred_cold", "reason",
@@ -87,6 +90,15 @@ register("payment_method.changed", "payment_method", history="Moyen de paiement 
 register("option.added", "offers_options", "lines", history="Option ajoutée")
 register("option.removed", "offers_options", "lines", history="Option retirée")
 register("guardianship.changed", "guardianship", history="Mesure de protection modifiée")
+
+# -- management acts (crm_core.acts): suggested in the pop, opened, previewed, done, dropped, refused ----
+register("act.suggested", "phones")  # the pop of a call: its journey's acts
+register("nlu.corrected", "phones")  # the advisor switched the journey the NLU detected
+register("act.opened")
+register("act.previewed")  # changes cut to the visible fields, as for edits
+register("act.done", history="Acte réalisé")
+register("act.cancelled")
+register("act.refused", "lines")  # the French reason may name the customer's lines and offers
 
 # -- habilitations and security (no customer data) ----------------------------------------------------
 register("habilitation.pack_lent")

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
+from crm_core.acts.catalogue import label_for as journey_label
+from crm_core.core import clock
 from crm_core.models import (
     Account,
     CollectionCase,
@@ -49,7 +51,7 @@ class CustomerFile:
     equipment: list[Equipment]
     gestures: list[CommercialGesture]
     eligibility: list[elig.Verdict] = field(default_factory=list)
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock.today)
 
     @property
     def account(self) -> Account | None:
@@ -91,7 +93,7 @@ def load_file(session: Session, customer: Customer, today: date | None = None) -
         equipment=list(session.scalars(select(Equipment).where(Equipment.customer_id == cid).order_by(Equipment.id))),
         gestures=list(session.scalars(select(CommercialGesture).where(CommercialGesture.customer_id == cid)
                                       .order_by(desc(CommercialGesture.granted_on)).limit(5))),
-        today=today or date.today(),
+        today=today or clock.today(),
     )
     held = {li.offer_code for li in customer.lines}
     ctx = elig.context_for(session, customer, account_ids,
@@ -328,6 +330,17 @@ def _events(f: CustomerFile, with_collection: bool) -> tuple[Any, Display]:
             or "Aucun événement en cours")
 
 
+def _history_summary(t: TraceEvent, label: str) -> str:
+    """The French line of a trace in the history: what was done, and about what."""
+    data = t.data or {}
+    if t.name == "act.done" and isinstance(data.get("label"), str):
+        return f"{label} : {data['label']}"
+    if t.name == "screen_pop.sent":
+        journey = journey_label(data.get("journey"))
+        return f"{label} — motif : {journey}" if journey else f"{label} — motif non détecté"
+    return label
+
+
 def _history(f: CustomerFile) -> tuple[Any, Display]:
     labels = trace_names.history_labels()
     items: list[tuple[Any, dict[str, Any], str]] = []
@@ -335,10 +348,16 @@ def _history(f: CustomerFile) -> tuple[Any, Display]:
         items.append((i.occurred_at.replace(tzinfo=None), {"at": i.occurred_at.isoformat(), "channel": i.channel,
                                                             "summary": i.summary},
                       f"{fmt.dt(i.occurred_at)} — {fmt.CHANNELS.get(i.channel, i.channel)} — {i.summary}"))
+    popped: set[str | None] = set()
     for t in f.traces:
+        if t.name == "screen_pop.sent":  # one line per call, the oldest pop (traces come newest first)
+            if t.call_id in popped:
+                continue
+            popped.add(t.call_id)
+        summary = _history_summary(t, labels.get(t.name, t.name))
         items.append((t.occurred_at.replace(tzinfo=None), {"at": t.occurred_at.isoformat(), "channel": "trace",
-                                                            "summary": labels.get(t.name, t.name)},
-                      f"{fmt.dt(t.occurred_at)} — {labels.get(t.name, t.name)} ({t.actor})"))
+                                                            "summary": summary},
+                      f"{fmt.dt(t.occurred_at)} — {summary} ({t.actor})"))
     items.sort(key=lambda x: x[0], reverse=True)
     return [v for _, v, _ in items[:12]], [s for _, _, s in items[:12]] or "Aucune interaction"
 
