@@ -89,6 +89,17 @@ def _invoice(ctx: ActContext, invoice_id: str) -> Invoice:
     return invoice
 
 
+def _latest_issued(ctx: ActContext) -> dict[str, Any]:
+    """The form's invoice, pre-filled with the latest one issued (what a caller asks about, most often)."""
+    account = ctx.account() if ctx.customer else None
+    if account is None:
+        return {}
+    latest = ctx.session.scalar(select(Invoice.id).where(Invoice.account_id == account.id,
+                                                         Invoice.issued_on <= ctx.today)
+                                .order_by(Invoice.issued_on.desc()).limit(1))
+    return {"invoice": str(latest)} if latest else {}
+
+
 def _billed_lines(ctx: ActContext, invoice: Invoice) -> list[Line]:
     contracts = set(ctx.session.scalars(select(Contract.id).where(Contract.account_id == invoice.account_id)))
     return [li for li in ctx.lines() if (li.contract_id is None or li.contract_id in contracts)
@@ -139,6 +150,9 @@ def invoice_items(ctx: ActContext, invoice: Invoice) -> list[Item]:
 class ExplainInvoice(Act):
     code = "explain_invoice"
 
+    def defaults(self, ctx: ActContext) -> dict[str, Any]:
+        return _latest_issued(ctx)
+
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         invoice = _invoice(ctx, params["invoice"])
         status = invoice_status(invoice, ctx.today)
@@ -188,6 +202,13 @@ def _require_account(ctx: ActContext) -> Account:
 @register
 class ChangePaymentMethod(Act):
     code = "change_payment_method"
+
+    def defaults(self, ctx: ActContext) -> dict[str, Any]:
+        customer = ctx.require_customer()
+        account = ctx.account()
+        current = next((m for m in account.payment_methods if m.active), None) if account else None
+        return {"holder": current.holder if current and current.holder else
+                f"{customer.first_name} {customer.last_name}"}
 
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         account = _require_account(ctx)
@@ -297,6 +318,9 @@ class GrantPaymentExtension(Act):
 @register
 class SendInvoiceDuplicate(Act):
     code = "send_invoice_duplicate"
+
+    def defaults(self, ctx: ActContext) -> dict[str, Any]:
+        return _latest_issued(ctx)
 
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         customer = ctx.require_customer()

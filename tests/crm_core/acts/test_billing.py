@@ -77,6 +77,15 @@ def test_a_gesture_granted_since_the_previous_invoice_is_credited(acts: Acts, se
     assert not [i for i in older["facts"]["items"] if i["kind"] == "gesture"]
 
 
+def test_the_form_is_filled_with_the_latest_issued_invoice_and_the_holder(acts: Acts, sessions) -> None:
+    form = acts().open("explain_invoice", CAMILLE)
+    [invoice] = form["params"]
+    assert invoice["value"] == _invoice(sessions, "FAC-0001-1")  # 05/11: the one of 05/12 is still to come
+    assert invoice["value"] in {c["value"] for c in invoice["choices"]}
+    holder = next(p for p in acts().open("change_payment_method", SOPHIE)["params"] if p["name"] == "holder")
+    assert holder["value"] == "Sophie Nguyen"
+
+
 def test_another_customer_s_invoice_is_not_a_choice(acts: Acts, sessions) -> None:
     with pytest.raises(ValidationFailed, match="choix impossible"):
         acts().preview("explain_invoice", CAMILLE, {"invoice": _invoice(sessions, "FAC-0002-1")})
