@@ -52,10 +52,6 @@ def invoice_status(invoice: Invoice, today: date) -> str:
     return INVOICE_STATUS.get(invoice.status, ISSUED)
 
 
-def is_upcoming(invoice: Invoice, today: date) -> bool:
-    return invoice.issued_on > today or invoice.status == "upcoming"
-
-
 def usage_month(issued_on: date) -> date:
     """The month whose overage an invoice issued on ``issued_on`` bills: the one before (first day)."""
     return (issued_on.replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -325,7 +321,7 @@ class SendInvoiceDuplicate(Act):
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         customer = ctx.require_customer()
         invoice = _invoice(ctx, params["invoice"])
-        if is_upcoming(invoice, ctx.today):
+        if invoice_status(invoice, ctx.today) == UPCOMING:
             raise ActRefused(f"La facture {invoice.number} est à venir (émission le {fr_date(invoice.issued_on)}) : "
                              "il n'y a pas encore de duplicata à envoyer.", "invoice")
         channel = params["channel"]
