@@ -49,7 +49,7 @@ def _delivered_on(order: Order) -> date | None:
 
 
 def targets(ctx: ActContext) -> list[Target]:
-    """What the customer subscribed or bought: lines not terminated, orders, equipment bought."""
+    """What the customer subscribed or bought: lines not terminated, orders, equipment bought (if shown)."""
     customer = ctx.require_customer()
     found: list[Target] = []
     for line in ctx.lines():
@@ -65,8 +65,8 @@ def targets(ctx: ActContext) -> list[Target]:
         since = f"livraison du {fr_date(delivered)}" if delivered else f"commande du {fr_date(order.placed_on)}"
         found.append(Target(f"order:{order.id}", f"Commande {order.number} — {order.kind} du "
                             f"{fr_date(order.placed_on)}", start, since, order=order))
-    for item in ctx.session.scalars(select(Equipment).where(Equipment.customer_id == customer.id,
-                                                            Equipment.ownership == "bought").order_by(Equipment.id)):
+    bought = select(Equipment).where(Equipment.customer_id == customer.id, Equipment.ownership == "bought")
+    for item in ctx.session.scalars(bought.order_by(Equipment.id)) if ctx.can_see("equipment") else ():
         found.append(Target(f"equipment:{item.id}", f"Achat {item.model} (n° {item.serial_number}) du "
                             f"{fr_date(item.acquired_on)}", item.acquired_on, f"achat du {fr_date(item.acquired_on)}",
                             equipment=item))
