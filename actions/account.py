@@ -1,72 +1,24 @@
-"""Journey "manage_account": answers about the customer's account from the CRM."""
+"""Journey "manage_account": what an advisor's order says about contacts and the RIO."""
 
-from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions.crm import NotFromCopilot, call_context, crm_session
-from crm_core.core import clock
-from crm_core.services import tracing
-from crm_core.services.customers import CustomerNotFound, CustomerService
-from crm_core.services.habilitations import NotAllowed
+from actions import extract
 
 
-def today() -> date:
-    return clock.today()
+def update_contact_details(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+    """« change son mail en … » / « son nouveau numéro c'est le 06 … »: only the field the order is about."""
+    if intent == "copilot_set_email":
+        found = extract.email(text)
+        return {"email": found} if found else {}
+    if intent == "copilot_set_phone":
+        found = extract.phone(text)
+        return {"contact_phone": found} if found else {}
+    return {}
 
 
-def _fr(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
+def give_rio(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+    number = extract.phone(text)  # « le RIO du 06 … »: that line, if it is one of the customer's
+    return {"line": number} if number else {}
 
 
-def commitment_phrase(end: date | None, on: date) -> str:
-    if end is None:
-        return "sans engagement"
-    if end < on:
-        return f"engagement terminé depuis le {_fr(end)}"
-    return f"engagé jusqu'au {_fr(end)}"
-
-
-class ActionCommitmentEnd(Action):
-    def name(self) -> str:
-        return "action_commitment_end"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            actor, customer_id = call_context(tracker)
-        except NotFromCopilot as exc:
-            dispatcher.utter_message(text=str(exc))
-            return []
-        if customer_id is None:
-            dispatcher.utter_message(text="Aucun client n'est identifié sur cet appel : recherchez-le d'abord.")
-            return []
-        try:
-            with crm_session() as session:
-                lines = CustomerService(session, actor).commitment_ends(customer_id)
-                tracing.record(session, "action.executed", actor, customer_id=customer_id,
-                               action=self.name(), lines=len(lines))
-        except CustomerNotFound:
-            dispatcher.utter_message(text=f"Le client {customer_id} est introuvable dans le CRM.")
-            return []
-        except NotAllowed as exc:
-            dispatcher.utter_message(text=str(exc))
-            return []
-        if not lines:
-            dispatcher.utter_message(text="Ce client n'a aucune ligne.")
-            return []
-        on = today()
-        parts = [f"{li.offer_label} ({li.display_number}) : {commitment_phrase(li.commitment_end, on)}" for li in lines]
-        dispatcher.utter_message(
-            text="Fin d'engagement — " + " ; ".join(parts) + ".",
-            json_message={
-                "kind": "commitment_end",
-                "lines": [
-                    {"number": li.number, "offer": li.offer_label,
-                     "commitment_end": li.commitment_end.isoformat() if li.commitment_end else None}
-                    for li in lines
-                ],
-            },
-        )
-        return []
+FILLERS = {"update_contact_details": update_contact_details, "give_rio": give_rio}

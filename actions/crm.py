@@ -13,6 +13,7 @@ from functools import lru_cache
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.acts.service import ActService
 from crm_core.core.config import get_crm_settings
 from crm_core.core.db import create_schema, get_engine, session_factory, transaction
 from crm_core.services import tracing
@@ -59,6 +60,11 @@ def call_context(tracker: Tracker) -> tuple[Actor, int | None]:
     except UnknownAdvisor:
         actor = Actor(claim.advisor, "unknown", claim.call_id)
     return actor, claim.customer_id
+
+
+def act_service(actor: Actor) -> ActService:
+    """The one door of the acts (habilitation, rules, transaction, trace), for the advisor of the call."""
+    return ActService(_sessions(), actor)
 
 
 @contextmanager

@@ -5,8 +5,9 @@ Pure Python: used by the copilot service (app runtime) and by the evaluation (Ra
 
 from typing import Any
 
-JOURNEY_CODES = ("become_customer", "change_offer", "move", "withdraw", "terminate", "manage_account",
-                 "billing_payment", "breakdown", "usage_help", "complaint", "out_of_scope")
+from crm_core.acts.catalogue import JOURNEY_CODES  # the one catalogue of journeys and acts
+
+__all__ = ["JOURNEY_CODES", "journey_ranking", "primary_and_secondary"]
 CLAUSES = "clauses"  # parse key: each clause of a multi-request utterance with its own best journey
 # parse key: the request before an additive connector ("je veux changer de forfait | et puis…") with its best journey.
 # The labelling guide makes the first request stated the primary one when two are asked for; the whole utterance's

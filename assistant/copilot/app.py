@@ -17,7 +17,7 @@ from assistant.copilot.sessions import CallSessionManager
 from assistant.copilot.settings import CopilotSettings, get_copilot_settings
 from assistant.copilot.warmup import Warmup, run_warmup
 from crm_core.api import problems
-from crm_core.api.routes import auth, customers, habilitations, session
+from crm_core.api.routes import acts, auth, customers, habilitations, session
 from crm_core.core.config import CrmSettings, get_crm_settings, is_loopback
 from crm_core.core.db import create_schema, get_engine, session_factory
 from telephony_bridge.events import CallEvent
@@ -76,6 +76,8 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
 
     app.include_router(health.router)
     app.include_router(customers.router)
+    app.include_router(acts.router)
+    app.include_router(acts.journeys_router)
     app.include_router(habilitations.router)
     app.include_router(calls_api.router)
     if crm.oidc_jwks_url is None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from assistant.copilot.journeys import acts_for, label_for
+from crm_core.acts.catalogue import acts_for, label_for
 from nlu.journeys import primary_and_secondary
 
 
@@ -17,7 +17,7 @@ class NluUnavailable(RuntimeError):
 class JourneyPrediction:
     journey: str | None
     confidence: float
-    acts: list[dict[str, str]]
+    acts: list[dict[str, Any]]
     entities: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
     secondary: list[dict[str, str]] = field(default_factory=list)  # other reasons of the same call
@@ -34,17 +34,23 @@ def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
          if "start" in e and "end" in e else e.get("value")}
         for e in parse.get("entities", [])
     ]
-    acts: list[dict[str, str]] = []
-    for name in [journey, *secondary]:
-        acts += [a for a in acts_for(name) if a["code"] not in {x["code"] for x in acts}]
     return JourneyPrediction(
         journey=journey,
         confidence=round(confidence, 4),
-        acts=acts,
+        acts=suggested_acts(journey, secondary),
         entities=entities,
         intent=(parse.get("intent") or {}).get("name"),
         secondary=[{"journey": s, "label": label_for(s) or s} for s in secondary],
     )
+
+
+def suggested_acts(journey: str | None, secondary: list[str]) -> list[dict[str, Any]]:
+    """The acts of the primary journey, then those of the secondary ones, without repeats (the pop's buttons)."""
+    acts: list[dict[str, Any]] = []
+    for name in [journey, *secondary]:
+        acts += [{"code": a.code, "label": a.label, "writes": a.writes, "journey": name}
+                 for a in acts_for(name) if a.code not in {x["code"] for x in acts}]
+    return acts
 
 
 class RasaClient:

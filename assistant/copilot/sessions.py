@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.copilot.journeys import label_for
-from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient
+from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient, suggested_acts
 from assistant.copilot.panel_hub import PanelHub
+from crm_core.acts.catalogue import label_for
 from crm_core.core.db import transaction
 from crm_core.models.base import utcnow
 from crm_core.schemas.customer import CustomerPublic
@@ -57,6 +57,7 @@ class CallSession:
     customer: CustomerPublic | None = None
     identified: bool = False
     prediction: JourneyPrediction | None = None
+    journey: str | None = None  # set by the advisor when the NLU's journey was wrong (``correct_journey``)
     nlu_status: str = "no_reason"  # ok | unavailable | no_reason
     popped_to: str | None = None  # the advisor whose panel got the last pop
     expired: bool = False
@@ -258,6 +259,9 @@ class CallSessionManager:
     def pop_message(self, call: CallSession) -> dict[str, Any]:
         """The whole pop; each panel gets it through the permission filter (``PanelHub.publish``)."""
         p = call.prediction
+        journey = call.journey or (p.journey if p else None)
+        secondary = [s for s in (p.secondary if p else []) if s["journey"] != journey]
+        corrected = call.journey is not None
         return {
             "type": "screen_pop",
             "call_id": call.call_id,
@@ -266,12 +270,14 @@ class CallSessionManager:
             "customer": call.customer.model_dump(mode="json") if call.customer else None,
             "identified": call.identified,
             "reason": call.reason,
-            "journey": p.journey if p else None,
-            "journey_label": label_for(p.journey) if p else None,
-            "confidence": p.confidence if p else None,
-            "low_confidence": bool(p and (p.intent == "nlu_fallback" or p.confidence < self._low_confidence)),
-            "acts": p.acts if p else [],
-            "secondary_journeys": p.secondary if p else [],
+            "journey": journey,
+            "journey_label": label_for(journey),
+            "journey_corrected": corrected,
+            "confidence": None if corrected or p is None else p.confidence,
+            "low_confidence": not corrected and bool(p and (p.intent == "nlu_fallback"
+                                                            or p.confidence < self._low_confidence)),
+            "acts": suggested_acts(journey, [s["journey"] for s in secondary]) if journey else [],
+            "secondary_journeys": secondary,
             "entities": p.entities if p else [],
             "nlu_status": call.nlu_status,
         }
@@ -292,6 +298,33 @@ class CallSessionManager:
         delivered = self._hub.publish(message, call.agent, call.agent_centre)
         self._trace("screen_pop.sent", call, journey=message["journey"], identified=call.identified,
                     panels=delivered, nlu_status=call.nlu_status, agent=call.agent)
+        if message["acts"]:
+            self._trace("act.suggested", call, journey=message["journey"], corrected=message["journey_corrected"],
+                        acts=[a["code"] for a in message["acts"]], agent=call.agent)
+
+    async def correct_journey(self, call_id: str, journey: str, advisor: Actor) -> dict[str, Any]:
+        """The advisor says what the call is really about: the pop follows, with that journey's acts; the
+        correction is traced with the prediction it replaces (the trainers' material)."""
+        require_call(self, advisor, call_id, door="api.journey", active=True)
+        call = self.calls[call_id]
+        p = call.prediction
+        replaced = call.journey or (p.journey if p else None)
+        call.journey = journey
+        self._trace("nlu.corrected", call, advisor.on_call(call_id), journey=journey, predicted=replaced,
+                    nlu_journey=p.journey if p else None, confidence=p.confidence if p else None,
+                    intent=p.intent if p else None, reason=call.reason)
+        await self._push_pop(call)
+        return {"call_id": call_id, "journey": journey, "journey_label": label_for(journey), "replaced": replaced,
+                "acts": self.pop_message(call)["acts"]}
+
+    def hints(self, call_id: str) -> dict[str, Any]:
+        """What the call said, to fill an act's form: the caller's number and the entities of the reason."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return {}
+        return {"caller_number": call.caller_number, "reason": call.reason,
+                "entities": call.prediction.entities if call.prediction else [],
+                "journey": call.journey or (call.prediction.journey if call.prediction else None)}
 
     async def attach_customer(self, call_id: str, customer_id: int, advisor: Actor) -> None:
         """The advisor picked the customer by hand (unknown number): re-pop with them."""

@@ -23,13 +23,14 @@ from crm_core.models import Account, Customer, Equipment, Invoice, Line, Offer, 
 from crm_core.phone import InvalidPhoneNumber, to_e164, to_national
 from crm_core.services import validation as v
 from crm_core.services.actor import Actor
+from crm_core.services.errors import Conflict
 from crm_core.services.fields import can_see
 from crm_core.services.formatting import d as fr_date
 from crm_core.services.formatting import eur as euros
 from crm_core.services.validation import FieldInvalid, ValidationFailed
 
 
-class ActRefused(Exception):
+class ActRefused(Conflict):
     """The act cannot be done in the customer's current state: the French reason is shown to the advisor."""
 
     def __init__(self, message: str, field: str | None = None) -> None:

@@ -209,21 +209,26 @@ ACT_LIST: tuple[ActSpec, ...] = (
     _spec("explain_invoice", "Expliquer la facture", "billing_payment", CUSTOMER_READ, False,
           Param("invoice", "invoice", "Facture"),
           reads=("invoice_history", "consumption", "offers_options"),
-          description="La facture ligne par ligne : forfaits, options, hors forfait."),
+          description="La facture ligne par ligne : forfaits, options, hors forfait du mois précédent, gestes "
+                      "déduits ; un écart non expliqué est signalé."),
     _spec("change_payment_method", "Changer le mode de paiement", "billing_payment manage_account",
           ACT_EDIT_PAYMENT, True,
           Param("kind", "choice", "Mode de paiement", choices=(("direct_debit", "Prélèvement"), ("card", "Carte"),
                                                                 ("transfer", "Virement"), ("cheque", "Chèque"))),
           Param("iban", "iban", "IBAN", required=False),
           Param("holder", "text", "Titulaire du compte"),
-          reads=("payment_method",)),
+          reads=("payment_method",),
+          description="Nouveau moyen de paiement (prélèvement sur IBAN, carte, virement, chèque) ; l'ancien est "
+                      "désactivé."),
     _spec("grant_payment_extension", "Accorder un délai de paiement", "billing_payment", ACT_PAYMENT_EXTENSION,
           True, Param("until", "date", "Payer au plus tard le"),
-          reads=("payer_quality", "collection", "balance")),
+          reads=("payer_quality", "collection", "balance"),
+          description="Un seul délai, de 30 jours au plus, sur un impayé ou un dossier de recouvrement ouvert."),
     _spec("send_invoice_duplicate", "Envoyer un duplicata de facture", "billing_payment", ACT_SEND_DOCUMENT,
           True, Param("invoice", "invoice", "Facture"),
           Param("channel", "choice", "Envoi", choices=(("email", "Par e-mail"), ("letter", "Par courrier"))),
-          reads=("invoice_history",)),
+          reads=("invoice_history",),
+          description="Le duplicata d'une facture émise, par e-mail ou par courrier, noté dans l'historique."),
     # -- breakdown and usage help -------------------------------------------------------------------------
     _spec("diagnose_line", "Voir l'état de la ligne et du matériel", "breakdown usage_help", CUSTOMER_READ,
           False, LINE, reads=("lines", "equipment", "support_history"),
@@ -256,7 +261,8 @@ ACT_LIST: tuple[ActSpec, ...] = (
           description="Les réclamations passées et les gestes déjà accordés, avec les motifs récurrents."),
     _spec("open_complaint", "Ouvrir une réclamation", "complaint", ACT_COMPLAINT, True,
           Param("summary", "long_text", "Objet de la réclamation"),
-          reads=("ongoing_events",)),
+          reads=("ongoing_events",),
+          description="Ouvre la réclamation (réponse sous 30 jours), une seule fois pour le même objet."),
     _spec("grant_gesture", "Accorder un geste commercial", "complaint billing_payment", ACT_GESTURE, True,
           Param("amount", "amount", "Montant (€)"),
           Param("reason", "text", "Motif"),
@@ -265,7 +271,8 @@ ACT_LIST: tuple[ActSpec, ...] = (
                       "client opportuniste signalé."),
     _spec("escalate_complaint", "Escalader la réclamation", "complaint", ACT_COMPLAINT, True,
           Param("note", "long_text", "Pourquoi escalader"),
-          reads=("ongoing_events",)),
+          reads=("ongoing_events",),
+          description="Escalade la réclamation en cours au niveau 2 (rappel sous 2 jours)."),
     # -- out of scope -------------------------------------------------------------------------------------
     _spec("redirect_caller", "Réorienter l'appelant", "out_of_scope", CUSTOMER_READ, False,
           Param("service", "choice", "Service", choices=(
@@ -304,3 +311,35 @@ def _check() -> None:
 
 
 _check()
+
+
+# -- the advisor's chat with the copilot: each intent is a question about 360° fields or an act -------------
+@dataclass(frozen=True)
+class ChatIntent:
+    intent: str
+    example: str  # French: how an advisor says it
+    fields: tuple[str, ...] = ()  # a question: the 360° fields that answer it
+    act: str | None = None  # an order (or a question answered by a read act)
+    params: tuple[tuple[str, str], ...] = ()  # fixed parameters the intent implies (name, value)
+
+
+CHAT_INTENTS: tuple[ChatIntent, ...] = (
+    ChatIntent("copilot_commitment_end", "quand finit son engagement ?", act="check_commitment_end"),
+    ChatIntent("copilot_balance", "il doit combien ?", fields=("balance",)),
+    ChatIntent("copilot_equipment", "elle a quoi comme box ?", fields=("equipment",)),
+    ChatIntent("copilot_order_status", "sa commande en est où ?", fields=("orders",)),
+    ChatIntent("copilot_offers", "il a quel forfait ?", fields=("offers_options",)),
+    ChatIntent("copilot_next_invoice", "combien sa prochaine facture ?", fields=("next_invoice",)),
+    ChatIntent("copilot_consumption", "il a consommé combien ce mois-ci ?", fields=("consumption",)),
+    ChatIntent("copilot_payment_method", "elle paie comment ?", fields=("payment_method", "payment_channel")),
+    ChatIntent("copilot_contact_details", "c'est quoi son mail ?", fields=("email", "phones", "postal_address")),
+    ChatIntent("copilot_set_payment", "passe-le en prélèvement sur FR76 …", act="change_payment_method",
+               params=(("kind", "direct_debit"),)),
+    ChatIntent("copilot_set_email", "change son mail en …", act="update_contact_details"),
+    ChatIntent("copilot_set_phone", "son nouveau numéro c'est le 06 …", act="update_contact_details"),
+    ChatIntent("copilot_give_rio", "donne-moi son RIO", act="give_rio"),
+    ChatIntent("copilot_send_duplicate", "envoie-lui un duplicata de sa facture", act="send_invoice_duplicate"),
+)
+CHAT: dict[str, ChatIntent] = {c.intent: c for c in CHAT_INTENTS}
+# Answers to the copilot's « Je confirme ? »: nothing is written before « oui ».
+CONFIRM_INTENTS = ("affirm", "deny")

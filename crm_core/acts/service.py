@@ -130,6 +130,9 @@ class ActService:
 
     def cancel(self, code: str, customer_id: int | None, stage: str, journey: str | None = None) -> None:
         act = self._act(code)
+        refusal = _refusal(act.spec, self.actor)
+        if refusal:
+            raise habilitations.NotAllowed(refusal)
         with transaction(self._sessions) as session:
             tracing.record(session, "act.cancelled", self.actor, customer_id=customer_id, act=act.spec.code,
                            stage=stage[:20], journey=journey)

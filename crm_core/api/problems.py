@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 
+from crm_core.acts.base import ActRefused
 from crm_core.core.security import InvalidToken
 from crm_core.services.customers import InvalidCursor
 from crm_core.services.errors import Conflict, NotFound, StaleVersion
@@ -207,6 +208,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _raced(_r: Request, _exc: StaleDataError) -> JSONResponse:
         return problem(409, str(StaleVersion(0)))
+
+    @app.exception_handler(ActRefused)
+    async def _act_refused(_r: Request, exc: ActRefused) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+        return problem(409, f"Acte refusé : {exc.message} Rien n'a été enregistré.", errors)
 
     @app.exception_handler(Conflict)
     async def _conflict(_r: Request, exc: Conflict) -> JSONResponse:

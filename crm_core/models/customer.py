@@ -18,6 +18,7 @@ class Customer(AuditMixin, Base):
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     last_name_key: Mapped[str] = mapped_column(String(80), index=True, default="")  # fold(last_name), for search
+    first_name_key: Mapped[str] = mapped_column(String(80), default="", server_default="")  # fold(first_name)
     birth_date: Mapped[date | None] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(200), index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164, for fast contact
@@ -44,6 +45,7 @@ class Customer(AuditMixin, Base):
 @event.listens_for(Customer, "before_update")
 def _keep_search_key(_mapper, _connection, customer: Customer) -> None:  # type: ignore[no-untyped-def]
     customer.last_name_key = fold(customer.last_name or "")
+    customer.first_name_key = fold(customer.first_name or "")
 
 
 class Guardianship(AuditMixin, Base):

@@ -37,6 +37,9 @@ class CustomerListItem(BaseModel):
     id: int
     display_name: str
     line_numbers: list[str]
+    # To tell namesakes apart, each when the advisor may see it in the 360° view
+    city: str | None = None
+    birth_date: date | None = None
 
 
 class CustomerPage(BaseModel):

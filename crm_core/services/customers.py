@@ -10,7 +10,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import and_, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.core import clock
@@ -33,6 +33,26 @@ TRACE_SCAN_LIMIT = 2000
 # The fields of the 360° view a CustomerPublic carries (what a look-up reads).
 PUBLIC_FIELDS = ("identity", "birth_date", "email", "postal_address", "lines", "offers_options",
                  "activation_commitment")
+
+
+MIN_PARTIAL_DIGITS = 4  # a part of a line number searched by its beginning or its end
+
+
+def _name_matches(name: str) -> Any:
+    """« Martin », « Camille Martin », « martin camille », « jean pierre lefevre », « mart »: the last name's
+    beginning, or with two words or more, a first name and a last name in either order (accents, case and
+    hyphens ignored)."""
+    words = fold(name).replace("-", " ").split()
+    whole = " ".join(words)
+    matches = [Customer.last_name_key.startswith(fold(name), autoescape=True),
+               func.replace(Customer.last_name_key, "-", " ").startswith(whole, autoescape=True)]
+    first_name = func.replace(Customer.first_name_key, "-", " ")
+    last_name = func.replace(Customer.last_name_key, "-", " ")
+    for cut in range(1, len(words)):
+        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
+        matches.append(and_(first_name == head, last_name.startswith(tail, autoescape=True)))
+        matches.append(and_(last_name == head, first_name.startswith(tail, autoescape=True)))
+    return or_(*matches)
 
 
 class InvalidCursor(ValueError):
@@ -146,6 +166,21 @@ class CustomerService:
         customer = self._holder(raw_number)
         return None if customer is None else self._view360(customer, today)
 
+    def fields(self, customer_id: int, names: list[str], today: date | None = None) -> list[dict[str, Any]]:
+        """Some fields of the 360° view (a chat answer), each with its block; NotAllowed when one of them is not
+        visible to the actor. Only these fields' read is traced."""
+        habilitations.require(self.actor, habilitations.CUSTOMER_READ)
+        for name in names:
+            permission_filter.require_field(self.actor, name)
+        customer = self._customer(customer_id)
+        view = view360.build(view360.load_file(self.session, customer, today), self.actor.permissions,
+                             frozenset(names))
+        found = {f["name"]: {**f, "block": b["name"], "block_label": b["label"]}
+                 for b in view["blocks"] for f in b["fields"]}
+        tracing.record(self.session, "customer.read", self.actor, customer_id=customer_id, view="chat",
+                       fields=list(names), sensitive=[n for n in names if n in catalogue.SENSITIVE])
+        return [found[name] for name in names if name in found]
+
     def _view360(self, customer: Customer, today: date | None) -> dict[str, Any]:
         customer_id = customer.id
         view = view360.build(view360.load_file(self.session, customer, today), self.actor.permissions)
@@ -162,13 +197,11 @@ class CustomerService:
         if cursor:
             query = query.where(Customer.id > decode_cursor(cursor))
         if line:
-            try:
-                number = to_e164(line)
-            except InvalidPhoneNumber:
+            query = self._by_line(query, line)
+            if query is None:
                 return CustomerPage(items=[], next_cursor=None)
-            query = query.join(Line, Line.customer_id == Customer.id).where(Line.number == number)
         if name:
-            query = query.where(Customer.last_name_key.startswith(fold(name), autoescape=True))
+            query = query.where(_name_matches(name))
         if birth_date:
             query = query.where(Customer.birth_date == birth_date)
         if email:
@@ -178,11 +211,32 @@ class CustomerService:
         customers = customers[:limit]
         criteria = [k for k, v in (("line", line), ("name", name), ("birth_date", birth_date), ("email", email)) if v]
         tracing.record(self.session, "customer.searched", self.actor, by=criteria, results=len(customers))
+        city, born = (catalogue.can_see(self.actor.permissions, f) for f in ("postal_address", "birth_date"))
         return CustomerPage(
             items=[CustomerListItem(id=c.id, display_name=display_name(c),
-                                    line_numbers=[to_national(li.number) for li in c.lines]) for c in customers],
+                                    line_numbers=[to_national(li.number) for li in c.lines],
+                                    city=c.city or None if city else None,
+                                    birth_date=c.birth_date if born else None) for c in customers],
             next_cursor=encode_cursor(customers[-1].id) if more else None,
         )
+
+    def _by_line(self, query: Any, line: str) -> Any:
+        """A whole number (any French format), or a part of one: its beginning (« 07 12 34 ») or its last
+        digits (« 56 78 », at least four). None: nothing can match."""
+        try:
+            return query.join(Line, Line.customer_id == Customer.id).where(Line.number == to_e164(line))
+        except InvalidPhoneNumber:
+            pass
+        digits = "".join(ch for ch in line if ch.isdigit())
+        if len(digits) < MIN_PARTIAL_DIGITS:
+            return None
+        if digits.startswith("0"):
+            pattern = "+33" + digits[1:] + "%"
+        elif line.strip().startswith("+"):
+            pattern = "+" + digits + "%"
+        else:
+            pattern = "%" + digits
+        return query.join(Line, Line.customer_id == Customer.id).where(Line.number.like(pattern)).distinct()
 
     def traces(self, customer_id: int, limit: int = 50, cursor: str | None = None) -> TracePage:
         """The customer's traces the actor may see (``permission_filter.trace``), newest first.

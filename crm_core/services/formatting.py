@@ -48,7 +48,11 @@ def years_between(start: date, end: date) -> int:
 
 
 def data_volume(mb: int) -> str:
-    return f"{mb / 1024:.1f} Go".replace(".", ",") if mb >= 1024 else f"{mb} Mo"
+    """Telecom volumes are decimal (1 Go = 1 000 Mo, as plans count them): ``214 Go``, ``48,2 Go``, ``310 Mo``."""
+    if mb < 1000:
+        return f"{mb} Mo"
+    go = round(mb / 1000, 1)
+    return (f"{go:.0f} Go" if go == int(go) or go >= 100 else f"{go:.1f} Go").replace(".", ",")
 
 
 def add_months(start: date, months: int) -> date:

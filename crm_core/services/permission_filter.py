@@ -91,7 +91,9 @@ def customer_file(file: F, permissions: Permissions) -> F:
     """The customer's file with only what the actor may see in the parts shared by several fields."""
     return replace(file, interactions=interactions(file.interactions, permissions),
                    traces=history_traces(file.traces, permissions),
-                   eligibility=eligibility(file.eligibility, permissions))
+                   eligibility=eligibility(file.eligibility, permissions),
+                   # a complaint says how often it was already compensated only to whom may see the gestures
+                   gestures=file.gestures if can_see(permissions, "gestures") else [])
 
 
 # -- traces ----------------------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ def traces(items: Iterable[dict[str, Any]], permissions: Permissions) -> list[di
 
 # Keys of the pop shown as they are (the call's state and the NLU's classification of the reason).
 POP_KEYS = frozenset({"type", "call_id", "state", "identified", "journey", "journey_label", "confidence",
-                      "low_confidence", "acts", "secondary_journeys", "nlu_status"})
+                      "low_confidence", "acts", "secondary_journeys", "nlu_status", "journey_corrected"})
 # Keys of the pop's customer (a CustomerPublic) → the 360° field each belongs to; None: shown to any reader.
 POP_CUSTOMER: dict[str, str | None] = {
     "id": None, "identified": None, "version": None,

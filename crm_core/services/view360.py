@@ -8,6 +8,7 @@ people. ``build`` shows the fields the actor may see, from the file as ``permiss
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import desc, select
@@ -33,6 +34,7 @@ from crm_core.services import fields as catalogue
 from crm_core.services import formatting as fmt
 from crm_core.services import permission_filter, trace_names
 from crm_core.services.validation import mask_iban
+from crm_core.text import fold
 
 
 @dataclass
@@ -143,8 +145,10 @@ def _guardianship(f: CustomerFile) -> tuple[Any, Display]:
     value = {"kind": g.kind, "guardian_name": g.guardian_name, "guardian_phone": g.guardian_phone,
              "guardian_email": g.guardian_email, "guardian_address": g.guardian_address,
              "court_decision_on": g.court_decision_on.isoformat() if g.court_decision_on else None}
+    rule = ("les actes passent par ce représentant légal" if g.kind == "tutelle"
+            else "le client agit avec l'assistance de ce représentant")
     return value, (f"{fmt.GUARDIANSHIP.get(g.kind, g.kind)} — représentant : {g.guardian_name} "
-                   f"({fmt.phone(g.guardian_phone)}) : les actes passent par lui")
+                   f"({fmt.phone(g.guardian_phone)}) : {rule}")
 
 
 def _tag(f: CustomerFile) -> tuple[Any, Display]:
@@ -234,7 +238,8 @@ def _consumption(f: CustomerFile) -> tuple[Any, Display]:
         value.append({"line": numbers.get(c.line_id), "month": c.month.isoformat(), "data_mb": c.data_mb,
                       "voice_minutes": c.voice_minutes, "sms": c.sms, "overage_volume": c.overage_volume,
                       "overage_amount": str(c.overage_amount)})
-        overage = (f" — hors forfait : {c.overage_volume} ({fmt.eur(c.overage_amount)})"
+        volume = c.overage_volume.replace("hors forfait", "").strip()
+        overage = (f" — hors forfait : {volume + ' ' if volume else ''}({fmt.eur(c.overage_amount)})"
                    if c.overage_amount else " — pas de hors forfait")
         display.append(f"{fmt.phone(numbers.get(c.line_id))}, {fmt.month(c.month)} : {fmt.data_volume(c.data_mb)}, "
                        f"{c.voice_minutes} min, {c.sms} SMS{overage}")
@@ -245,9 +250,11 @@ def _next_invoice(f: CustomerFile) -> tuple[Any, Display]:
     upcoming = [i for i in f.invoices if i.status == "upcoming"]
     if not upcoming:
         return None, "—"
-    i = upcoming[0]
-    return {"amount": str(i.amount), "issued_on": i.issued_on.isoformat()}, \
-        f"{fmt.eur(i.amount)}, émise le {fmt.d(i.issued_on)}"
+    i = upcoming[-1]  # the nearest one (invoices come newest first)
+    when = (f"émission prévue le {fmt.d(i.issued_on)}" if i.issued_on > f.today
+            else f"émise le {fmt.d(i.issued_on)}, échéance le {fmt.d(i.due_on)}")
+    return {"amount": str(i.amount), "issued_on": i.issued_on.isoformat(), "due_on": i.due_on.isoformat(),
+            "issued": i.issued_on <= f.today}, f"{fmt.eur(i.amount)}, {when}"
 
 
 def _invoices(f: CustomerFile) -> tuple[Any, Display]:
@@ -304,30 +311,62 @@ def _collection(f: CustomerFile) -> tuple[Any, Display]:
     return value, display or "Aucun dossier de recouvrement"
 
 
+def late_steps(steps: list[Any], today: date) -> list[Any]:
+    """The steps still pending after the day they were expected."""
+    return [s for s in steps if s.status == "pending" and s.expected_on is not None and s.expected_on < today]
+
+
 def _orders(f: CustomerFile) -> tuple[Any, Display]:
     value, display = [], []
     for o in f.orders:
         pending = [s for s in o.steps if s.status != "done"]
         done = len(o.steps) - len(pending)
+        late = late_steps(o.steps, f.today)
+        due_today = any(s.status == "pending" and s.expected_on == f.today for s in o.steps)
         value.append({"number": o.number, "channel": o.channel, "kind": o.kind, "placed_on": o.placed_on.isoformat(),
                       "steps": [{"label": s.label, "status": s.status,
                                  "expected_on": s.expected_on.isoformat() if s.expected_on else None}
-                                for s in o.steps]})
+                                for s in o.steps],
+                      "late_steps": [{"label": s.label, "expected_on": s.expected_on.isoformat()} for s in late],
+                      "due_today": due_today})
         nxt = pending[0] if pending else None
         remaining = f", reste : {', '.join(s.label for s in pending)}" if pending else ""
         due = f" (prévu le {fmt.d(nxt.expected_on)})" if nxt and nxt.expected_on else ""
+        alert = "".join(f" — EN RETARD : {s.label} prévu le {fmt.d(s.expected_on)}" for s in late)
+        alert += " — étape prévue aujourd'hui" if due_today else ""
         display.append(f"{o.kind} {o.number} passée en {fmt.CHANNELS.get(o.channel, o.channel)} le "
-                       f"{fmt.d(o.placed_on)} : étape {done + 1}/{len(o.steps)}{due}{remaining}")
+                       f"{fmt.d(o.placed_on)} : étape {done + 1}/{len(o.steps)}{due}{remaining}{alert}")
     return value, display or "Aucune commande en cours"
+
+
+# Two reasons are the same when they share this many word stems (« frais de roaming contestés » and « Conteste
+# des frais de roaming facturés »): a complaint already compensated for that reason is shown as such.
+SAME_REASON_STEMS = 2
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:6] for w in fold(text).replace("'", " ").split() if len(w) >= 5}
+
+
+def gestures_for(summary: str, gestures: list[CommercialGesture]) -> list[CommercialGesture]:
+    """The gestures already granted for the same reason as a complaint."""
+    stems = _stems(summary)
+    return [g for g in gestures if len(stems & _stems(g.reason)) >= SAME_REASON_STEMS]
 
 
 def _events(f: CustomerFile, with_collection: bool) -> tuple[Any, Display]:
     events = [e for e in f.events if with_collection or e.kind != "collection"]
-    return ([{"kind": e.kind, "opened_on": e.opened_on.isoformat(),
-              "due_on": e.due_on.isoformat() if e.due_on else None, "summary": e.summary} for e in events],
-            [f"{fmt.EVENT_KINDS.get(e.kind, e.kind)} depuis le {fmt.d(e.opened_on)}"
-             + (f", échéance {fmt.d(e.due_on)}" if e.due_on else "") + f" : {e.summary}" for e in events]
-            or "Aucun événement en cours")
+    value, display = [], []
+    for e in events:
+        granted = gestures_for(e.summary, f.gestures) if e.kind == "complaint" else []
+        value.append({"kind": e.kind, "opened_on": e.opened_on.isoformat(),
+                      "due_on": e.due_on.isoformat() if e.due_on else None, "summary": e.summary,
+                      "gestures_for_reason": len(granted)})
+        paid = (f" — déjà dédommagé {len(granted)} fois pour ce motif "
+                f"({fmt.eur(sum((g.amount for g in granted), Decimal(0)))})" if granted else "")
+        display.append(f"{fmt.EVENT_KINDS.get(e.kind, e.kind)} depuis le {fmt.d(e.opened_on)}"
+                       + (f", échéance {fmt.d(e.due_on)}" if e.due_on else "") + f" : {e.summary}{paid}")
+    return value, display or "Aucun événement en cours"
 
 
 def _history_summary(t: TraceEvent, label: str) -> str:
@@ -449,9 +488,10 @@ COMPUTE: dict[str, Compute] = {
 }
 
 
-def build(file: CustomerFile, permissions: frozenset[str]) -> dict[str, Any]:
-    """The blocks and fields the actor may see, computed from the file as the permission filter shows it."""
-    allowed = catalogue.visible_fields(permissions)
+def build(file: CustomerFile, permissions: frozenset[str], only: frozenset[str] | None = None) -> dict[str, Any]:
+    """The blocks and fields the actor may see (of ``only``, if given), computed from the file as the permission
+    filter shows it."""
+    allowed = [f for f in catalogue.visible_fields(permissions) if only is None or f.name in only]
     shown = permission_filter.customer_file(file, permissions)
     blocks = []
     for name, label in catalogue.BLOCKS:

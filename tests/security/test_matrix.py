@@ -63,6 +63,14 @@ EXPECTED: dict[tuple[str, str], tuple[str | None, int]] = {
     ("DELETE", "/api/customers/{customer_id}/guardianship"): ("act:edit_guardianship", 409),
     ("GET", "/api/calls/unassigned"): ("call:supervise", 200),
     ("GET", "/api/calls/{call_id}/conversation"): ("owner", 503),  # allowed, then Rasa is down here
+    ("POST", "/api/calls/{call_id}/journey"): ("owner", 200),
+    ("GET", "/api/acts"): (None, 200),
+    ("GET", "/api/journeys"): (None, 200),
+    # the act of the path is register_termination (act:terminate), on customer 2's mobile line
+    ("POST", "/api/acts/{code}/open"): ("act:terminate", 200),
+    ("POST", "/api/acts/{code}/preview"): ("act:terminate", 200),  # nothing written
+    ("POST", "/api/acts/{code}/execute"): ("act:terminate", 409),  # stale version
+    ("POST", "/api/acts/{code}/cancel"): ("act:terminate", 204),
 }
 STALE = 999_999
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -74,9 +82,16 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/customers/{customer_id}/lines/{line_id}/options"): {"option_code": "OPT_ROAMING", "version": STALE},
     ("PUT", "/api/customers/{customer_id}/guardianship"): {"kind": "tutelle", "guardian_name": "M. Test",
                                                            "version": STALE},
+    ("POST", "/api/calls/{call_id}/journey"): {"journey": "terminate"},
+    ("POST", "/api/acts/{code}/open"): {"customer_id": CUSTOMER},
+    ("POST", "/api/acts/{code}/preview"): {"customer_id": CUSTOMER,
+                                           "params": {"line": "3", "termination_date": "2026-12-15"}},
+    ("POST", "/api/acts/{code}/execute"): {"customer_id": CUSTOMER, "version": STALE,
+                                           "params": {"line": "3", "termination_date": "2026-12-15"}},
+    ("POST", "/api/acts/{code}/cancel"): {"customer_id": CUSTOMER, "stage": "preview"},
 }
 PATH_VALUES = {"customer_id": str(CUSTOMER), "line_id": "3", "option_code": "OPT_ROAMING", "loan_id": "999999",
-               "call_id": CALL}
+               "call_id": CALL, "code": "register_termination"}
 
 
 @pytest.fixture(scope="module")

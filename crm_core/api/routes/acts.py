@@ -1,0 +1,80 @@
+"""Management acts: the catalogue, and each act's form, preview, execution and cancellation.
+
+Each request is made by an advisor (bearer token) and, from the panel, on a call (``X-Call-Id``: checked by
+``get_actor``, and the form is filled from what that call said). The act itself goes through
+``crm_core.acts.service.ActService``: habilitation, parameters, rules, transaction and trace.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from crm_core.acts import service
+from crm_core.acts.catalogue import JOURNEY_CODES, JOURNEYS
+from crm_core.api.deps import ActorDep
+from crm_core.api.problems import RESPONSES
+from crm_core.schemas.acts import ActCancel, ActForm, ActInfo, ActOpen, ActOutcome, ActRun, JourneyInfo
+from crm_core.services.actor import Actor
+
+router = APIRouter(prefix="/api/acts", tags=["acts"], responses=RESPONSES)
+journeys_router = APIRouter(prefix="/api/journeys", tags=["acts"], responses=RESPONSES)
+ActCode = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]{1,40}$")]
+
+
+def _service(request: Request, actor: Actor) -> service.ActService:
+    return service.ActService(request.app.state.session_factory, actor)
+
+
+def _hints(request: Request, actor: Actor) -> dict[str, Any]:
+    """What the advisor's call said (caller number, entities of the reason), to fill the form."""
+    calls = getattr(request.app.state, "calls", None)
+    if actor.call_id is None or calls is None or not hasattr(calls, "hints"):
+        return {}
+    return calls.hints(actor.call_id)
+
+
+@journeys_router.get("", response_model=list[JourneyInfo])
+def list_journeys(actor: ActorDep) -> list[dict[str, Any]]:
+    """The journeys (the NLU's labels) with their French label and their acts, in the order the panel suggests
+    them: what the advisor may switch a call to."""
+    return [{"code": j.code, "label": j.label, "acts": list(j.acts)} for j in JOURNEYS.values()]
+
+
+@router.get("", response_model=list[ActInfo])
+def list_acts(actor: ActorDep, journey: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+    """Every act of the catalogue (or a journey's, in the order the panel suggests them), with ``allowed``
+    for the advisor asking."""
+    acts = service.catalogue(actor)
+    if journey is not None:
+        if journey not in JOURNEY_CODES:
+            return []
+        acts = [a for a in acts if journey in a["journeys"]]
+    return acts
+
+
+@router.post("/{code}/open", response_model=ActForm)
+def open_act(code: ActCode, body: ActOpen, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """The act's form, filled from the call and the 360° view (traced ``act.opened``)."""
+    return _service(request, actor).open(code, body.customer_id, _hints(request, actor), body.journey)
+
+
+@router.post("/{code}/preview", response_model=ActOutcome)
+def preview_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """What the act will read and change, before and after. Nothing is written."""
+    return _service(request, actor).preview(code, body.customer_id, body.params, body.version)
+
+
+@router.post("/{code}/execute", response_model=ActOutcome)
+def execute_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep, response: Response) -> dict[str, Any]:
+    """The act, in one transaction with its trace ``act.done``; refused (nothing written) with a French reason."""
+    outcome = _service(request, actor).execute(code, body.customer_id, body.params, body.version, body.journey)
+    if outcome["version"] is not None:
+        response.headers["ETag"] = f'"{outcome["version"]}"'
+    return outcome
+
+
+@router.post("/{code}/cancel", status_code=204)
+def cancel_act(code: ActCode, body: ActCancel, request: Request, actor: ActorDep) -> Response:
+    """The advisor dropped the act (traced ``act.cancelled``)."""
+    _service(request, actor).cancel(code, body.customer_id, body.stage, body.journey)
+    return Response(status_code=204)
