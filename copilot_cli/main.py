@@ -129,33 +129,52 @@ def nlu_classify() -> None:
 
 @nlu_app.command("evaluate")
 def nlu_evaluate(
-    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".build/nlu-eval/latest"),
+    out: Annotated[Path | None, typer.Option(help="Where the report goes (default: .build/nlu-eval/latest, "
+                                                  "or .build/nlu-eval/advisor with --advisor).")] = None,
     config: Annotated[Path | None, typer.Option(help="Train this config on assistant/data first (default: the "
                                                      "current model).")] = None,
     cv: Annotated[int, typer.Option(help="Also run a k-fold cross-validation on the training data (needs --config)."
                                     )] = 0,
-    heldout: Annotated[Path, typer.Option(help="The held-out set.")] = Path("nlu_eval/heldout.jsonl"),
+    heldout: Annotated[Path | None, typer.Option(help="The held-out set (default: nlu_eval/heldout.jsonl, or "
+                                                      "nlu_eval/advisor_heldout.jsonl with --advisor).")] = None,
+    advisor: Annotated[bool, typer.Option("--advisor", help="Score the advisor-chat intents (the advisor's "
+                                          "questions and orders to the copilot) instead of the journeys.")] = False,
+    model: Annotated[Path | None, typer.Option(help="Score this model file (default: the one matching the data, "
+                                                    "trained first if missing).")] = None,
 ) -> None:
-    """Accuracy, macro-F1, per-journey precision/recall, errors, confusion matrix on the held-out set."""
+    """Accuracy, macro-F1, per-journey (or, with --advisor, per-intent) precision/recall, errors, confusion matrix
+    on the held-out set."""
     from assistant.model_store import RASA_VENV, RasaRuntimeMissing, ensure_model, rasa_env
 
     if cv and config is None:
         raise _err("--cv needs --config (a cross-validation trains one model per fold)")
-    cmd = [str(RASA_VENV / "bin" / "python"), "-m", "nlu.evaluate", "--heldout", str(heldout.resolve()),
+    if config is not None and (advisor or model is not None):
+        raise _err("--config trains its own model: it goes with neither --advisor nor --model")
+    if model is not None and not model.is_file():
+        raise _err(f"no model file {model}")
+    out = out or Path(".build/nlu-eval/advisor" if advisor else ".build/nlu-eval/latest")
+    heldout = heldout or Path("nlu_eval/advisor_heldout.jsonl" if advisor else "nlu_eval/heldout.jsonl")
+    module = "nlu.evaluate_advisor" if advisor else "nlu.evaluate"
+    cmd = [str(RASA_VENV / "bin" / "python"), "-m", module, "--heldout", str(heldout.resolve()),
            "--out", str(out.resolve())]
     if config is not None:
         cmd += ["--config", str(config.resolve())] + (["--cv", str(cv)] if cv else [])
     else:
-        try:
-            model, _ = ensure_model(quiet=True)
-        except RasaRuntimeMissing as exc:
-            raise _err(str(exc)) from exc
-        cmd += ["--model", str(model), "--label", f"current model ({model.name})"]
+        label = f"model {model.name}" if model is not None else None
+        if model is None:
+            try:
+                model, _ = ensure_model(quiet=True)
+            except RasaRuntimeMissing as exc:
+                raise _err(str(exc)) from exc
+        cmd += ["--model", str(model.resolve()), "--label", label or f"current model ({model.name})"]
     result = subprocess.run(cmd, capture_output=True, text=True, env=rasa_env())
     if result.returncode != 0:
         raise _err(f"evaluation failed: {result.stderr[-3000:]}", 1)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     report = json.loads((out / "metrics.json").read_text())
+    if advisor:
+        _print_advisor_evaluation(summary, report, out)
+        return
     typer.echo(f"accuracy {summary['accuracy']:.3f}   macro-F1 {summary['macro_f1']:.3f}   "
                f"min recall {summary['min_recall']:.2f}   parse p95 {summary['parse_ms']['p95']:.1f} ms")
     for name, m in report["per_journey"].items():
@@ -165,6 +184,17 @@ def nlu_evaluate(
     if "cross_validation" in summary:
         cvr = summary["cross_validation"]
         typer.echo(f"cross-validation ({cvr['folds']} folds): accuracy {cvr['accuracy_mean']:.3f}")
+
+
+def _print_advisor_evaluation(summary: dict, report: dict, out: Path) -> None:
+    typer.echo(f"intent accuracy {summary['accuracy']:.3f}   macro-F1 {summary['macro_f1']:.3f}   "
+               f"min recall {summary['min_recall']:.2f}   parse p95 {summary['parse_ms']['p95']:.1f} ms")
+    typer.echo(f"{summary['examples']} held-out lines scored ({summary['heldout_items']} in the file, "
+               f"{summary['dropped_in_training']} left out: also in the training data)")
+    for name, m in report["per_intent"].items():
+        typer.echo(f"  {name:<24} precision {m['precision']:.2f}  recall {m['recall']:.2f}  (n={m['support']})")
+    typer.echo(f"{len(report['errors'])} errors; report: {out / 'report.md'}, confusion matrix: "
+               f"{out / 'confusion_matrix.png'}")
 
 
 # -- calls ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,37 +59,49 @@ def predict(model: Path, texts: list[str]) -> tuple[list[dict[str, Any]], list[f
     return parses, timings
 
 
-def metrics(expected: list[str], predicted: list[str]) -> dict[str, Any]:
+def metrics(expected: list[str], predicted: list[str], labels: Sequence[str] = JOURNEY_CODES,
+            per: str = "per_journey") -> dict[str, Any]:
+    """Accuracy over every example; macro-F1 and ``per`` (precision, recall, F1, support) over ``labels``.
+
+    A prediction outside ``labels`` (``nlu_fallback``, another classifier's label) is an error: it lowers the
+    expected label's recall and no label's precision.
+    """
     from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-    labels = list(JOURNEY_CODES)
+    labels = list(labels)
     p, r, f, s = precision_recall_fscore_support(expected, predicted, labels=labels, zero_division=0)
     return {
         "accuracy": accuracy_score(expected, predicted),
         "macro_f1": f1_score(expected, predicted, labels=labels, average="macro", zero_division=0),
-        "per_journey": {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])}
-                        for i, lab in enumerate(labels)},
+        per: {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])}
+              for i, lab in enumerate(labels)},
     }
 
 
-def confusion_png(expected: list[str], predicted: list[str], path: Path, title: str) -> None:
+def confusion_png(expected: list[str], predicted: list[str], path: Path, title: str,
+                  labels: Sequence[str] = JOURNEY_CODES, columns: Sequence[str] | None = None,
+                  what: str = "journey") -> None:
+    """Confusion matrix: ``labels`` as rows (expected), ``columns`` (default ``labels``) as predicted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.metrics import confusion_matrix
 
-    labels = list(JOURNEY_CODES)
-    matrix = confusion_matrix(expected, predicted, labels=labels)
-    fig, ax = plt.subplots(figsize=(9, 8))
+    labels = list(labels)
+    columns = list(columns) if columns is not None else labels
+    extra = [c for c in columns if c not in labels]
+    matrix = confusion_matrix(expected, predicted, labels=labels + extra)[: len(labels)]
+    matrix = matrix[:, [(labels + extra).index(c) for c in columns]]
+    fig, ax = plt.subplots(figsize=(max(9.0, 0.6 * len(columns)), max(8.0, 0.55 * len(labels))))
     ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted journey")
-    ax.set_ylabel("expected journey")
+    ax.set_xlabel(f"predicted {what}")
+    ax.set_ylabel(f"expected {what}")
     ax.set_title(title)
     for i in range(len(labels)):
-        for j in range(len(labels)):
+        for j in range(len(columns)):
             if matrix[i, j]:
                 ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
                         color="white" if matrix[i, j] > matrix.max() / 2 else "black")
