@@ -101,7 +101,7 @@ def test_an_answered_call_shows_the_customer_360_view_and_the_journey(browser: B
                 "bonjour alors voilà on déménage à Marseille le mois prochain et on voudrait garder la box", "n1.demo")
     expect(page.get_by_test_id("customer-name")).to_have_text("Mme Camille Martin")
     expect(page.get_by_test_id("journey")).to_have_text("Je déménage")
-    expect(page.get_by_test_id("acts")).to_contain_text("Mettre à jour l'adresse postale")
+    expect(page.get_by_test_id("act-move_address")).to_have_text("Enregistrer le déménagement")
     # the full 360° view, blocks in the seed's order, indispensable fields first and visible
     expect(page.get_by_test_id("block-equipment")).to_be_visible()
     assert blocks_shown(page) == ALL_BLOCKS
