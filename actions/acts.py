@@ -103,8 +103,10 @@ class ActionPrepareAct(Action):
         filler = FILLERS.get(chat.act)
         if filler is not None:
             params.update(filler(tracker.latest_message.get("text") or "", form, intent))
-        pending = {"code": chat.act, "customer_id": customer_id, "params": params,
-                   "form": [{k: p[k] for k in ("name", "label", "required", "choices")} for p in form["params"]]}
+        form_params = [{k: p[k] for k in ("name", "label", "required", "choices")} for p in form["params"]]
+        for p in form_params:
+            p["required"] = p["required"] or p["name"] in chat.requires
+        pending = {"code": chat.act, "customer_id": customer_id, "params": params, "form": form_params}
         return self._go_on(dispatcher, service, pending)
 
     def _answered(self, dispatcher: CollectingDispatcher, service: Any, pending: dict[str, Any],

@@ -27,8 +27,12 @@ def iban(text: str) -> str | None:
 
 
 def email(text: str) -> str | None:
+    """The e-mail address in the text; a word with an « @ » that is not a valid address is returned as typed, so
+    that the act refuses it with its French message."""
     found = _EMAIL.search(text)
-    return found.group().rstrip(".") if found else None
+    if found:
+        return found.group().rstrip(".")
+    return next((word.strip(".,;") for word in text.split() if "@" in word), None)
 
 
 def phone(text: str) -> str | None:

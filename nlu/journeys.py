@@ -7,7 +7,7 @@ from typing import Any
 
 from crm_core.acts.catalogue import JOURNEY_CODES  # the one catalogue of journeys and acts
 
-__all__ = ["JOURNEY_CODES", "journey_ranking", "primary_and_secondary"]
+__all__ = ["JOURNEY_CODES", "journey_ranking", "nothing_said", "primary_and_secondary", "unsure"]
 CLAUSES = "clauses"  # parse key: each clause of a multi-request utterance with its own best journey
 # parse key: the request before an additive connector ("je veux changer de forfait | et puis…") with its best journey.
 # The labelling guide makes the first request stated the primary one when two are asked for; the whole utterance's
@@ -24,7 +24,22 @@ FIRST_REQUEST_MIN_CONFIDENCE = 0.5
 # 0.3 to 0.6 show the same second reasons, 0.6 adds the fewest spurious ones (16 against 24 at 0.4; docs/nlu.md).
 CLAUSE_MIN_CONFIDENCE = 0.6
 MAX_SECONDARY = 2
+# The pop says « Motif incertain » when the best journey is below this, or the two best are this close.
+UNSURE_BELOW = 0.5
+UNSURE_MARGIN = 0.1
 SILENCE = "silence"  # what FrenchTranscriptTokenizer makes of an utterance with nothing in it
+
+
+# Words that say nothing of why one calls: an utterance made only of them is no reason yet.
+COURTESY = frozenset("""allo allô bonjour bonsoir salut oui non ouais ok okay d'accord dac madame monsieur mademoiselle
+merci beaucoup voila voilà alors bah ben bon hein euh heu hum hmm attendez attends pardon excusez-moi excusez moi
+je vous écoute ecoute écoute c'est moi au revoir s'il vous plait plaît svp""".split())
+
+
+def nothing_said(text: str) -> bool:
+    """Whether the (normalised) utterance holds no reason: nothing, or courtesy and fillers only."""
+    words = text.replace(",", " ").replace(".", " ").replace("!", " ").replace("?", " ").split()
+    return not words or text.strip() == SILENCE or all(w.lower() in COURTESY for w in words)
 
 
 def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
@@ -37,10 +52,11 @@ def journey_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
 def primary_and_secondary(parse: dict[str, Any]) -> tuple[str | None, float, list[str]]:
     """(primary journey, its confidence, the other journeys the caller also seems to want).
 
-    Nothing said (empty, fillers only, emoji only) is out of scope for certain, whatever the classifier says.
+    Nothing said yet (empty, fillers, emoji, greetings and politeness only: « bonjour », « allô oui ») is no
+    journey at all, whatever the classifier says: the pop says the reason is still to come.
     """
-    if (parse.get("text") or "").strip() in ("", SILENCE):
-        return "out_of_scope", 1.0, []
+    if nothing_said(parse.get("text") or ""):
+        return None, 0.0, []
     ranking = journey_ranking(parse)
     if not ranking:
         return None, 0.0, []
@@ -59,3 +75,12 @@ def primary_and_secondary(parse: dict[str, Any]) -> tuple[str | None, float, lis
         if name not in (primary, "out_of_scope", *secondary):
             secondary.append(name)
     return primary, confidence, secondary[:MAX_SECONDARY]
+
+
+def unsure(parse: dict[str, Any]) -> bool:
+    """Whether the journeys' own ranking leaves the reason in doubt (the pop asks the advisor to confirm)."""
+    ranking = journey_ranking(parse)
+    if not ranking:
+        return True
+    runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+    return ranking[0][1] < UNSURE_BELOW or ranking[0][1] - runner_up < UNSURE_MARGIN

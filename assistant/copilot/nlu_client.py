@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from crm_core.acts.catalogue import acts_for, label_for
-from nlu.journeys import primary_and_secondary
+from nlu.journeys import primary_and_secondary, unsure
 
 
 class NluUnavailable(RuntimeError):
@@ -21,6 +21,7 @@ class JourneyPrediction:
     entities: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
     secondary: list[dict[str, str]] = field(default_factory=list)  # other reasons of the same call
+    unsure: bool = False  # the journeys' ranking leaves the reason in doubt
 
 
 def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
@@ -41,6 +42,7 @@ def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
         entities=entities,
         intent=(parse.get("intent") or {}).get("name"),
         secondary=[{"journey": s, "label": label_for(s) or s} for s in secondary],
+        unsure=journey is not None and confidence < 1.0 and unsure(parse),
     )
 
 

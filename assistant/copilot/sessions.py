@@ -274,8 +274,8 @@ class CallSessionManager:
             "journey_label": label_for(journey),
             "journey_corrected": corrected,
             "confidence": None if corrected or p is None else p.confidence,
-            "low_confidence": not corrected and bool(p and (p.intent == "nlu_fallback"
-                                                            or p.confidence < self._low_confidence)),
+            "low_confidence": not corrected and bool(p and p.journey and (p.unsure
+                                                                          or p.confidence < self._low_confidence)),
             "acts": suggested_acts(journey, [s["journey"] for s in secondary]) if journey else [],
             "secondary_journeys": secondary,
             "entities": p.entities if p else [],

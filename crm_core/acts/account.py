@@ -22,7 +22,7 @@ def guardianship_warning(customer: Customer) -> str | None:
             "Vérifiez l'accord du curateur pour cet acte.")
 
 
-def _with_guardianship(ctx: ActContext, plan: Plan) -> Plan:
+def with_guardianship(ctx: ActContext, plan: Plan) -> Plan:
     warning = guardianship_warning(ctx.require_customer()) if ctx.can_see("guardianship") else None
     if warning:
         plan.warnings.insert(0, warning)
@@ -59,7 +59,7 @@ class UpdateContactDetails(Act):
              params.get("contact_phone", customer.contact_phone), lambda x: to_national(x) if x else "—")
         if not changes:
             raise ActRefused("Ces coordonnées sont déjà celles du dossier : rien à modifier.")
-        return _with_guardianship(ctx, Plan(
+        return with_guardianship(ctx, Plan(
             "Coordonnées du client mises à jour.", changes,
             apply=lambda: _apply(customer, {k: v for k, v in params.items() if k in ("email", "contact_phone")})))
 
@@ -82,7 +82,7 @@ class UpdateIdentity(Act):
             raise ActRefused("Rien à corriger : l'identité saisie est déjà celle du dossier.")
         plan = Plan("Identité du titulaire corrigée.", changes, apply=lambda: _apply(customer, params))
         plan.warnings.append("Une correction d'identité se fait sur justificatif (pièce d'identité).")
-        return _with_guardianship(ctx, plan)
+        return with_guardianship(ctx, plan)
 
 
 @register

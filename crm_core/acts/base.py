@@ -67,6 +67,7 @@ class ActContext:
     today: date
     call_id: str | None = None
     hints: Mapping[str, Any] = field(default_factory=dict)  # what the call already said (entities, number)
+    journey: str | None = None  # the call's journey the act is done for, when known
 
     def can_see(self, field_name: str) -> bool:
         return can_see(self.actor.permissions, field_name)
@@ -213,9 +214,9 @@ class Act:
             elif param.type == "phone" and ctx.hints.get("caller_number"):
                 filled[param.name] = to_national(str(ctx.hints["caller_number"]))
             elif param.type in ("amount", "date"):
-                entity = _entity(ctx.hints, "amount" if param.type == "amount" else "date")
-                if entity is not None:
-                    filled[param.name] = entity
+                said = entity(ctx.hints, "amount" if param.type == "amount" else "date")
+                if said is not None:
+                    filled[param.name] = said
         return filled
 
     # -- the act --------------------------------------------------------------------------------------
@@ -269,7 +270,8 @@ def _e164(raw: Any) -> str | None:
         return None
 
 
-def _entity(hints: Mapping[str, Any], name: str) -> Any:
+def entity(hints: Mapping[str, Any], name: str) -> Any:
+    """The value of the first entity of that name the call's reason carried (None if none)."""
     for entity in hints.get("entities") or []:
         if isinstance(entity, dict) and entity.get("entity") == name and entity.get("value") is not None:
             return entity["value"]

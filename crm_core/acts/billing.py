@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_core.acts.account import _with_guardianship
+from crm_core.acts.account import with_guardianship
 from crm_core.acts.base import Act, ActContext, ActRefused, Change, Plan, euros, fr_date, register
 from crm_core.models import (
     Account,
@@ -60,7 +60,7 @@ def usage_month(issued_on: date) -> date:
 def data_allowance(offer: Offer) -> tuple[str, int] | None:
     """The plan's data allowance as its label says it (« 200 Go ») and in MB, or None when it says none."""
     found = _ALLOWANCE.search(offer.label)
-    return (found.group(0), int(Decimal(found.group(1).replace(",", ".")) * 1024)) if found else None
+    return (found.group(0), int(Decimal(found.group(1).replace(",", ".")) * 1000)) if found else None
 
 
 @dataclass
@@ -239,7 +239,7 @@ class ChangePaymentMethod(Act):
             plan.facts["ref"] = {"payment_method": method.id}
 
         plan.apply = apply
-        return _with_guardianship(ctx, plan)
+        return with_guardianship(ctx, plan)
 
 
 # -- payment extension ----------------------------------------------------------------------------------------
@@ -307,7 +307,7 @@ class GrantPaymentExtension(Act):
             plan.facts["ref"] = {"collection_case": case.id, "interaction": interaction.id}
 
         plan.apply = apply
-        return _with_guardianship(ctx, plan)
+        return with_guardianship(ctx, plan)
 
 
 # -- invoice duplicate ----------------------------------------------------------------------------------------

@@ -284,10 +284,29 @@ ACT_LIST: tuple[ActSpec, ...] = (
 
 ACTS: dict[str, ActSpec] = {a.code: a for a in ACT_LIST}
 
-JOURNEYS: dict[str, Journey] = {
-    code: Journey(code, JOURNEY_LABELS[code], tuple(a.code for a in ACT_LIST if code in a.journeys))
-    for code in JOURNEY_CODES
+# The order the panel suggests each journey's acts in: what the call is most often about first. Every act
+# listing the journey appears once (checked below).
+JOURNEY_ACTS: dict[str, tuple[str, ...]] = {
+    "become_customer": ("check_eligibility", "recommend_offers", "create_customer", "follow_order",
+                        "change_order_delivery", "cancel_order"),
+    "change_offer": ("recommend_offers", "change_offer", "add_option", "remove_option", "check_eligibility",
+                     "follow_order", "change_order_delivery", "cancel_order"),
+    "move": ("move_address", "check_eligibility", "book_technician", "update_contact_details", "follow_order"),
+    "withdraw": ("check_withdrawal_period", "register_withdrawal", "cancel_order"),
+    "terminate": ("check_commitment_end", "recommend_offers", "register_termination", "give_rio",
+                  "declare_holder_death"),
+    "manage_account": ("update_contact_details", "change_payment_method", "give_rio", "check_commitment_end",
+                       "update_identity", "set_guardian"),
+    "billing_payment": ("explain_invoice", "change_payment_method", "send_invoice_duplicate",
+                        "grant_payment_extension", "grant_gesture"),
+    "breakdown": ("diagnose_line", "run_script", "open_ticket", "book_technician", "exchange_equipment",
+                  "follow_order"),
+    "usage_help": ("run_script", "diagnose_line", "open_ticket"),
+    "complaint": ("review_complaints", "open_complaint", "grant_gesture", "escalate_complaint"),
+    "out_of_scope": ("redirect_caller",),
 }
+JOURNEYS: dict[str, Journey] = {code: Journey(code, JOURNEY_LABELS[code], JOURNEY_ACTS[code])
+                                for code in JOURNEY_CODES}
 
 
 def label_for(journey: str | None) -> str | None:
@@ -305,9 +324,10 @@ def _check() -> None:
         unknown = [j for j in act.journeys if j not in JOURNEY_LABELS]
         if unknown:
             raise ValueError(f"act {act.code}: unknown journeys {unknown}")
-    empty = [j for j, journey in JOURNEYS.items() if not journey.acts]
-    if empty:
-        raise ValueError(f"journeys without acts: {empty}")
+    for code, journey in JOURNEYS.items():
+        listing = sorted(a.code for a in ACT_LIST if code in a.journeys)
+        if sorted(journey.acts) != listing:
+            raise ValueError(f"JOURNEY_ACTS[{code!r}] must order exactly the acts that list it: {listing}")
 
 
 _check()
@@ -321,6 +341,7 @@ class ChatIntent:
     fields: tuple[str, ...] = ()  # a question: the 360° fields that answer it
     act: str | None = None  # an order (or a question answered by a read act)
     params: tuple[tuple[str, str], ...] = ()  # fixed parameters the intent implies (name, value)
+    requires: tuple[str, ...] = ()  # parameters optional for the act but the point of this order
 
 
 CHAT_INTENTS: tuple[ChatIntent, ...] = (
@@ -335,8 +356,9 @@ CHAT_INTENTS: tuple[ChatIntent, ...] = (
     ChatIntent("copilot_contact_details", "c'est quoi son mail ?", fields=("email", "phones", "postal_address")),
     ChatIntent("copilot_set_payment", "passe-le en prélèvement sur FR76 …", act="change_payment_method",
                params=(("kind", "direct_debit"),)),
-    ChatIntent("copilot_set_email", "change son mail en …", act="update_contact_details"),
-    ChatIntent("copilot_set_phone", "son nouveau numéro c'est le 06 …", act="update_contact_details"),
+    ChatIntent("copilot_set_email", "change son mail en …", act="update_contact_details", requires=("email",)),
+    ChatIntent("copilot_set_phone", "son nouveau numéro c'est le 06 …", act="update_contact_details",
+               requires=("contact_phone",)),
     ChatIntent("copilot_give_rio", "donne-moi son RIO", act="give_rio"),
     ChatIntent("copilot_send_duplicate", "envoie-lui un duplicata de sa facture", act="send_invoice_duplicate"),
 )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from crm_core.acts import slots
 from crm_core.acts.account import guardianship_warning
-from crm_core.acts.base import Act, ActContext, ActRefused, Change, Plan, _entity, euros, fr_date, line_label, register
+from crm_core.acts.base import Act, ActContext, ActRefused, Change, Plan, entity, euros, fr_date, line_label, register
 from crm_core.models import Account, Coverage, CustomerEvent, EligibilityRule, Line, Offer, Order
 from crm_core.phone import to_national
 from crm_core.services import eligibility as elig
@@ -75,7 +75,7 @@ class MoveAddress(Act):
 
     def defaults(self, ctx: ActContext) -> dict[str, Any]:
         filled = super().defaults(ctx)
-        city = _entity(ctx.hints, "city")
+        city = entity(ctx.hints, "city")
         if city:
             filled["city"] = city
         return filled

@@ -23,7 +23,7 @@ from crm_core.acts.base import (
     Change,
     Choices,
     Plan,
-    _entity,
+    entity,
     euros,
     fr_date,
     line_label,
@@ -95,7 +95,7 @@ class _OfferAct(Act):
 
     def defaults(self, ctx: ActContext) -> dict[str, Any]:
         filled = super().defaults(ctx)
-        said = _entity(ctx.hints, "offer")
+        said = entity(ctx.hints, "offer")
         for param in self.spec.params:
             if param.type in ("offer", "option") and said in {code for code, _ in self.choices(ctx, param) or []}:
                 filled[param.name] = said
@@ -234,7 +234,7 @@ class CreateCustomer(Act):
     def defaults(self, ctx: ActContext) -> dict[str, Any]:
         filled = super().defaults(ctx)  # the contact phone: the number the caller calls from
         filled.pop("birth_date", None)  # a date said in the call (a delivery, a move) is not a birth date
-        city = _entity(ctx.hints, "city")
+        city = entity(ctx.hints, "city")
         if city:
             filled["city"] = city
         return filled

@@ -31,11 +31,11 @@ from crm_core.services.actor import Actor
 from crm_core.services.customers import CustomerNotFound
 from crm_core.services.errors import Conflict, NotFound, StaleVersion
 from crm_core.services.fields import can_see
-from crm_core.services.validation import ValidationFailed
+from crm_core.services.validation import FieldInvalid, ValidationFailed
 
 log = logging.getLogger(__name__)
 
-REFUSALS = (ActRefused, ValidationFailed, habilitations.NotAllowed, StaleVersion, Conflict, NotFound)
+REFUSALS = (ActRefused, ValidationFailed, FieldInvalid, habilitations.NotAllowed, StaleVersion, Conflict, NotFound)
 HIDDEN = "(information réservée à un autre profil)"
 
 
@@ -96,7 +96,7 @@ class ActService:
                     "version": ctx.customer.version if ctx.customer else None,
                     "params": self._shown(params)}
 
-        return self._run(act, customer_id, hints, form, stage="open")
+        return self._run(act, customer_id, hints, form, stage="open", journey=journey)
 
     def preview(self, code: str, customer_id: int | None, params: Mapping[str, Any],
                 version: int | None = None) -> dict[str, Any]:
@@ -126,7 +126,7 @@ class ActService:
                            changes=self._traced(plan), ref=_jsonable(plan.facts.get("ref")))
             return self._outcome(act.spec, plan, ctx, "done", said or plan.summary)
 
-        return self._run(act, customer_id, {}, execute, stage="execute", version=version)
+        return self._run(act, customer_id, {}, execute, stage="execute", version=version, journey=journey)
 
     def cancel(self, code: str, customer_id: int | None, stage: str, journey: str | None = None) -> None:
         act = self._act(code)
@@ -145,7 +145,7 @@ class ActService:
         return act
 
     def _run(self, act: Act, customer_id: int | None, hints: Mapping[str, Any] | None, step: Any, *,
-             stage: str, version: int | None = None) -> dict[str, Any]:
+             stage: str, version: int | None = None, journey: str | None = None) -> dict[str, Any]:
         try:
             with transaction(self._sessions) as session:
                 refusal = _refusal(act.spec, self.actor)
@@ -161,8 +161,12 @@ class ActService:
                 if (stage == "execute" and act.spec.writes and version is not None and customer is not None
                         and version != customer.version):
                     raise StaleVersion(customer.version)
-                ctx = ActContext(session, self.actor, customer, clock.today(), self.actor.call_id, hints or {})
+                ctx = ActContext(session, self.actor, customer, clock.today(), self.actor.call_id, hints or {},
+                                 journey or (hints or {}).get("journey"))
                 return step(ctx)
+        except FieldInvalid as exc:  # a check run inside an act: the same answer as a parameter's
+            self._refused(act.spec.code, customer_id, stage, exc)
+            raise ValidationFailed([exc]) from exc
         except REFUSALS as exc:
             self._refused(act.spec.code, customer_id, stage, exc)
             raise

@@ -22,7 +22,7 @@ def slot_label(start: datetime) -> str:
     return f"{_DAYS[start.weekday()]} {start:%d/%m/%Y} {half}".strip()
 
 
-def free_slots(session: Session, postcode: str, today: date, limit: int = 12) -> list[tuple[str, str]]:
+def free_slots(session: Session, postcode: str, today: date, limit: int = 2 * DAYS_AHEAD) -> list[tuple[str, str]]:
     """(value, French label) of the free slots from tomorrow, Monday to Saturday; value is the ISO start."""
     department = postcode[:2]
     first, last = today + timedelta(days=1), today + timedelta(days=DAYS_AHEAD)

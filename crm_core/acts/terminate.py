@@ -49,7 +49,7 @@ def commitment_phrase(end: date | None, on: date) -> str:
     return f"engagé jusqu'au {fr_date(end)}"
 
 
-def _scheduled(ctx: ActContext, line: Line) -> CustomerEvent | None:
+def scheduled_termination(ctx: ActContext, line: Line) -> CustomerEvent | None:
     return ctx.session.scalar(select(CustomerEvent).where(
         CustomerEvent.customer_id == line.customer_id, CustomerEvent.kind == "scheduled_termination",
         CustomerEvent.line_id == line.id, CustomerEvent.status == "open"))
@@ -106,7 +106,7 @@ class RegisterTermination(Act):
             raise ActRefused("La date de résiliation ne peut pas être passée.", "termination_date")
         if on > ctx.today + timedelta(days=LATEST_TERMINATION_DAYS):
             raise ActRefused("La résiliation se programme au plus tard dans un an.", "termination_date")
-        if _scheduled(ctx, line) is not None:
+        if scheduled_termination(ctx, line) is not None:
             raise ActRefused(f"Une résiliation est déjà programmée pour la ligne {to_national(line.number)}.", "line")
         fees = termination_fees(line, on)
         returns = _returns(ctx, line)

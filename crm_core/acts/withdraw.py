@@ -17,7 +17,7 @@ from crm_core.acts.account import guardianship_warning
 from crm_core.acts.base import Act, ActContext, ActRefused, Change, Choices, Plan, euros, fr_date, register
 from crm_core.acts.catalogue import Param
 from crm_core.acts.orders import ORDER_STATUS, close_order
-from crm_core.acts.terminate import ELECTRONIC_TAG_REFUSAL, PROTECTED_LINE_REFUSAL, _scheduled
+from crm_core.acts.terminate import ELECTRONIC_TAG_REFUSAL, PROTECTED_LINE_REFUSAL, scheduled_termination
 from crm_core.models import Contract, CustomerEvent, Equipment, Line, Order
 from crm_core.phone import to_national
 
@@ -214,7 +214,7 @@ class RegisterWithdrawal(_WithdrawalAct):
 
     def _terminate(self, ctx: ActContext, line: Line) -> CustomerEvent:
         """The line's termination today without fees: the one already programmed, brought forward, or a new one."""
-        event = _scheduled(ctx, line)
+        event = scheduled_termination(ctx, line)
         if event is None:
             event = CustomerEvent(customer_id=line.customer_id, kind="scheduled_termination", opened_on=ctx.today,
                                   line_id=line.id, summary="")

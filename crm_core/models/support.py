@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_core.models.base import Base, utcnow
+from crm_core.core import clock
+from crm_core.models.base import Base
 
 
 class Ticket(Base):
@@ -18,7 +19,7 @@ class Ticket(Base):
     equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
     journey: Mapped[str] = mapped_column(String(20))  # breakdown | usage_help
     opened_on: Mapped[date] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved | closed
     summary: Mapped[str] = mapped_column(String(1000))
     last_step: Mapped[str] = mapped_column(String(300), default="")  # where the last contact stopped

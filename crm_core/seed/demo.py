@@ -63,9 +63,11 @@ def _camille(s: Session) -> None:
     s.add_all([Consumption(line_id=1, month=date(2026, 11, 1), data_mb=214_000, voice_minutes=412, sms=86,
                            overage_volume="14 Go hors forfait", overage_amount=Decimal("14.00")),
                Consumption(line_id=1, month=date(2026, 10, 1), data_mb=150_300, voice_minutes=380, sms=90)])
-    for k, (issued, amount, status) in enumerate([(date(2026, 12, 5), "78.97", "upcoming"),
-                                                  (date(2026, 11, 5), "64.97", "paid"),
-                                                  (date(2026, 10, 5), "64.97", "paid"),
+    # plans 21,99 + 42,99 and options 3,00 + 9,99 a month; December adds November's 14 Go of overage, November
+    # takes off the 10 € gesture of 12/10 (explain_invoice adds them up the same way)
+    for k, (issued, amount, status) in enumerate([(date(2026, 12, 5), "91.97", "upcoming"),
+                                                  (date(2026, 11, 5), "67.97", "paid"),
+                                                  (date(2026, 10, 5), "77.97", "paid"),
                                                   (date(2026, 9, 5), "91.20", "paid")]):
         s.add(Invoice(account_id=1, number=f"FAC-0001-{k}", issued_on=issued, due_on=issued, amount=Decimal(amount),
                       status=status))

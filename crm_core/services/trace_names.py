@@ -77,7 +77,7 @@ register("nlu.predicted", "phones")
 register("nlu.unavailable", "phones")
 register("screen_pop.sent", "phones", history="Appel reçu")
 register("chat.asked", "phones")
-register("action.executed", "lines", history="Réponse du copilote")
+register("action.executed", "lines", history="Réponse du copilote")  # recorded before the acts (older databases)
 
 # -- reads of customer data ---------------------------------------------------------------------------
 register("customer.lookup")

@@ -87,10 +87,10 @@ def test_the_advisor_asks_the_copilot_and_the_action_answers_from_the_crm(stack:
     [said] = [m["text"] for m in reply["messages"] if m["text"]]
     [data] = [m["custom"] for m in reply["messages"] if m["custom"]]
     assert "09 72 12 34 56" in said and "01/09/2027" in said and "15/03/2026" in said
-    assert data["kind"] == "commitment_end"
-    assert {li["commitment_end"] for li in data["lines"]} == {"2027-09-01", "2026-03-15"}
+    assert data["kind"] == "act_done" and data["outcome"]["act"] == "check_commitment_end"
+    assert {li["commitment_end"] for li in data["outcome"]["facts"]["lines"]} == {"2027-09-01", "2026-03-15"}
     with stack.sessions() as s:
-        row = s.execute(text("SELECT actor, customer_id FROM trace_events WHERE name='action.executed' "
+        row = s.execute(text("SELECT actor, customer_id FROM trace_events WHERE name='act.done' "
                              "AND call_id=:c"), {"c": pop["call_id"]}).one()
     assert tuple(row) == ("n1.demo", 1)
 

@@ -14,9 +14,14 @@ def parse(text: str, ranking: dict[str, float], clauses: list[tuple[str, float]]
     return result
 
 
-@pytest.mark.parametrize("text", ["", "   ", "silence"])
-def test_nothing_said_is_out_of_scope_for_certain(text: str) -> None:
-    assert primary_and_secondary(parse(text, {"move": 0.9})) == ("out_of_scope", 1.0, [])
+@pytest.mark.parametrize("text", ["", "   ", "silence", "bonjour", "allô oui bonjour madame", "euh attendez"])
+def test_nothing_said_yet_is_no_journey(text: str) -> None:
+    assert primary_and_secondary(parse(text, {"out_of_scope": 0.97})) == (None, 0.0, [])
+
+
+@pytest.mark.parametrize("text", ["bonjour je veux résilier", "oui ma box ne marche plus", "la météo"])
+def test_a_greeting_with_a_request_is_a_request(text: str) -> None:
+    assert primary_and_secondary(parse(text, {"terminate": 0.9}))[0] == "terminate"
 
 
 def test_the_best_journey_is_primary_and_the_other_clauses_confident_journeys_are_secondary() -> None:

@@ -69,7 +69,7 @@ async def test_answered_call_pops_customer_journey_and_acts(sqlite_sessions: ses
     pop = await _next_pop(sub)
     assert pop["customer"]["last_name"] == "Martin" and pop["identified"] is True
     assert (pop["journey"], pop["journey_label"], pop["nlu_status"]) == ("move", "Je déménage", "ok")
-    assert "update_postal_address" in [a["code"] for a in pop["acts"]]
+    assert "move_address" in [a["code"] for a in pop["acts"]]
     await manager.handle(ev("ended"))
     await asyncio.sleep(0.1)
     assert await asyncio.to_thread(manager.flush_traces)

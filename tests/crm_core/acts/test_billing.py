@@ -5,11 +5,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.acts.base import ActRefused
 from crm_core.acts.billing import invoice_status
+from crm_core.core.db import transaction
 from crm_core.models import Account, CollectionCase, Customer, Interaction, Invoice, PaymentMethod
 from crm_core.services.habilitations import NotAllowed
 from crm_core.services.validation import ValidationFailed
@@ -55,12 +56,14 @@ def test_an_invoice_issued_after_today_is_upcoming_never_issued(acts: Acts, sess
 
 
 def test_the_overage_of_the_usage_month_is_shown_and_a_gap_is_flagged(acts: Acts, sessions) -> None:
+    with transaction(sessions) as s:  # an invoice 13 € below what the plans, options and overage add up to
+        s.execute(update(Invoice).where(Invoice.number == "FAC-0001-0").values(amount=Decimal("78.97")))
     out = acts().preview("explain_invoice", CAMILLE, {"invoice": _invoice(sessions, "FAC-0001-0")})
     facts = out["facts"]
     assert facts["usage_month"] == "2026-11-01"  # the invoice of 05/12 bills November's overage
     [usage] = [i for i in facts["items"] if i["kind"] == "usage"]
     assert usage["line"] == "+33712345678" and usage["amount"] == "14.00"
-    assert usage["data_mb"] == 214_000 and usage["allowance_mb"] == 200 * 1024  # the 5G 200 Go plan
+    assert usage["data_mb"] == 214_000 and usage["allowance_mb"] == 200_000  # the 5G 200 Go plan (1 Go = 1 000 Mo)
     # plans 21,99 + 42,99, options 3,00 + 9,99, overage 14,00 = 91,97 against 78,97 invoiced
     assert facts["total"] == "91.97" and facts["gap"] == "-13.00" and facts["explained"] is False
     assert "écart non expliqué de 13,00 €" in out["summary"]

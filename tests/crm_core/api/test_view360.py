@@ -24,8 +24,9 @@ def test_the_full_view_in_the_seeds_order_with_priorities(api: TestClient) -> No
     assert fields["postal_address"]["value"] == {"address_line": "12 rue des Lilas", "postcode": "69003",
                                                  "city": "Lyon"}
     assert "engagé jusqu'au 01/09/2027" in " ".join(fields["activation_commitment"]["display"])
-    assert any("14 Go hors forfait" in line for line in fields["consumption"]["display"])
-    assert fields["next_invoice"]["value"]["amount"] == "78.97"
+    assert any("214 Go" in line and "hors forfait : 14 Go (14,00 €)" in line
+               for line in fields["consumption"]["display"])
+    assert fields["next_invoice"]["value"]["amount"] == "91.97"
     assert fields["payment_method"]["value"]["iban"] == "FR76 •••• •••• 0189"
     assert "Commande smartphone WEB-2611-0042 passée en web" in fields["orders"]["display"][0]
     assert "étape 3/4" in fields["orders"]["display"][0]

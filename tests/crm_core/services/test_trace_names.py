@@ -37,7 +37,7 @@ def _recorded_names() -> set[str]:
 
 def test_every_name_the_code_records_is_registered() -> None:
     recorded = _recorded_names()
-    assert {"customer.read", "guardianship.changed", "screen_pop.sent", "action.executed"} <= recorded
+    assert {"customer.read", "guardianship.changed", "screen_pop.sent", "act.done", "nlu.corrected"} <= recorded
     assert recorded - set(trace_names.REGISTRY) == set()
     for kind in CallEventKind:  # the call's events are recorded as call.<event>
         assert f"call.{kind.value}" in trace_names.REGISTRY
