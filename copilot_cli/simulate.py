@@ -73,3 +73,29 @@ async def simulate_call(
         "nlu_status": message["nlu_status"],
         "latency_ms": round(latency_ms, 2),
     }
+
+
+async def say(base_url: str, call_id: str, login: str, text: str, timeout_s: float = 30.0,
+              token: str | None = None) -> dict[str, Any]:
+    """One advisor message into a call's chat, through the panel's socket as ``login``; the copilot's replies.
+
+    Returns ``{"call_id", "advisor", "text", "messages": [{"text", "custom"}]}``, with ``error`` (French) when
+    the copilot or the call refused it (another advisor's call, an ended call, Rasa down).
+    """
+    from crm_core.core.security import issue_token
+
+    query = urlencode({"token": token or issue_token(login)})
+    async with websockets.connect(ws_url(base_url, f"/ws/panel?{query}")) as panel:
+        hello = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"panel refused {login}: {hello}")
+        await panel.send(json.dumps({"type": "chat", "call_id": call_id, "text": text}))
+        while True:
+            frame = json.loads(await asyncio.wait_for(panel.recv(), timeout_s))
+            if frame.get("call_id") != call_id or frame.get("type") not in ("chat_reply", "error"):
+                continue  # pops and updates of the call go on meanwhile
+            said: dict[str, Any] = {"call_id": call_id, "advisor": login, "text": text,
+                                    "messages": frame.get("messages", [])}
+            if frame.get("error") or frame.get("type") == "error":
+                said["error"] = frame.get("error") or frame.get("detail")
+            return said
