@@ -223,6 +223,31 @@ def call_simulate(
     typer.echo(json.dumps(pop, ensure_ascii=False))
 
 
+@call_app.command("say")
+def call_say(
+    text: Annotated[str, typer.Argument(help="What the advisor types, in French.")],
+    call: Annotated[str, typer.Option("--call", help="The call's id (one kept open by `call simulate --keep-open`).")],
+    login: Annotated[str, typer.Option("--as", help="Login of the advisor the call is presented to.")],
+    url: Annotated[str | None, typer.Option(help="App URL (default: from settings).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the copilot.")] = 30.0,
+) -> None:
+    """Send one advisor message into a call's chat; print the copilot's replies as one JSON object."""
+    from assistant.copilot.settings import get_copilot_settings
+    from copilot_cli.simulate import say
+
+    s = get_copilot_settings()
+    base = url or f"http://{s.host}:{s.port}"
+    try:
+        said = asyncio.run(say(base, call, login, text, timeout_s=timeout))
+    except (OSError, TimeoutError) as exc:
+        raise _err(f"no copilot answering at {base} ({type(exc).__name__}): start it with `make run`", 1) from exc
+    except RuntimeError as exc:
+        raise _err(str(exc), 1) from exc
+    typer.echo(json.dumps(said, ensure_ascii=False))
+    if "error" in said:
+        raise typer.Exit(1)
+
+
 # -- bridge protocol -----------------------------------------------------------------------------
 @bridge_app.command("schema")
 def bridge_schema(
