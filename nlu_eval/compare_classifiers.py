@@ -10,6 +10,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,12 @@ from nlu.text.normalise import normalise  # noqa: E402
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)")
 
 
-def training_set() -> tuple[list[str], np.ndarray]:
+def training_set(intents: Collection[str] | None = JOURNEY_CODES) -> tuple[list[str], np.ndarray]:
+    """The normalised training examples of these intents (None: every intent) and their labels."""
     texts, labels = [], []
     for path in sorted((REPO / "assistant" / "data" / "nlu").glob("*.yml")):
         for block in yaml.safe_load(path.read_text())["nlu"]:
-            if block.get("intent") in JOURNEY_CODES:
+            if "intent" in block and (intents is None or block["intent"] in intents):
                 for line in block["examples"].splitlines():
                     if line.strip().startswith("- "):
                         texts.append(normalise(ANNOTATION.sub(r"\1", line.strip()[2:])) or "silence")

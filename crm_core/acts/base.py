@@ -237,14 +237,14 @@ class Act:
                     errors.append(FieldInvalid(param.name, f"{param.label} : à renseigner."))
                 continue
             try:
-                clean[param.name] = self._check(ctx, param, value)
+                clean[param.name] = self.check_value(ctx, param, value)
             except FieldInvalid as exc:
                 errors.append(exc)
         if errors:
             raise ValidationFailed(errors)
         return clean
 
-    def _check(self, ctx: ActContext, param: Param, value: Any) -> Any:
+    def check_value(self, ctx: ActContext, param: Param, value: Any) -> Any:
         if param.type in CHECKS:
             return CHECKS[param.type](param, value)
         if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > 60:

@@ -274,9 +274,9 @@ class BookTechnician(_LineAct):
             return slots.free_slots(ctx.session, ctx.require_customer().postcode, ctx.today)
         return super().choices(ctx, param)
 
-    def _check(self, ctx: ActContext, param: Param, value: Any) -> Any:
+    def check_value(self, ctx: ActContext, param: Param, value: Any) -> Any:
         if param.type != "slot":
-            return super()._check(ctx, param, value)
+            return super().check_value(ctx, param, value)
         text = str(value).strip()
         try:
             start, _ = slots.slot_bounds(text)
