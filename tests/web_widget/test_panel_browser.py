@@ -1,88 +1,29 @@
 """The side panel in Debian's chromium (Playwright, never a downloaded browser) against the real stack.
 
-The stack's database is shared by the whole session: each test uses its own seeded advisor (pops go to
-the advisor the call is presented to) and only the edit tests change data, on customer 3 only.
+The stack's database is shared by the whole session: a test's pops go to the advisor the call is presented
+to (its pages are closed after it), the edit tests here change customer 3 only, and the journeys' tests
+(test_panel_journeys.py) write only what no other test reads.
 """
 
-import json
-import os
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
-from websockets.sync.client import connect
 
-from copilot_cli.simulate import ws_url
 from crm_core.core.db import transaction
 from crm_core.core.security import issue_token
 from crm_core.models import Customer, Line, TraceEvent
 from tests.conftest import RunningStack
-from tests.factories import bridge_auth
+from tests.web_widget.panel import docs_screenshot, inject_call, new_page, open_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-# The README's screenshot: refreshed only on request (COPILOT_UPDATE_SCREENSHOTS=1), so a test run leaves
-# the work tree clean.
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "panel.png"
-BRIDGE = bridge_auth()
+DOCS_SCREENSHOT = "panel.png"  # the README's
 ALL_BLOCKS = ["identification", "commercial", "offers", "billing", "alerts", "equipment"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is missing: `make debian` installs it"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[list[Page]]:
-    """Pages opened by a test, closed even when it fails (so their panels stop getting pops)."""
-    opened: list[Page] = []
-    yield opened
-    for page in opened:
-        page.close()
-
-
-def new_page(browser: Browser, pages: list[Page], url: str) -> Page:
-    page = browser.new_page(viewport={"width": 460, "height": 900}, locale="fr-FR")
-    errors: list[str] = []  # uncaught exceptions in the panel's script
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    pages.append(page)
-    page.goto(url)
-    return page
-
-
-def open_panel(browser: Browser, pages: list[Page], stack: RunningStack, advisor: str) -> Page:
-    """The panel signed in as a seeded advisor; « Connecté » means its websocket is authenticated."""
-    page = new_page(browser, pages, f"{stack.url}/?advisor={advisor}")
-    expect(page.get_by_test_id("connection")).to_have_text("Connecté")
-    expect(page.get_by_test_id("advisor")).to_contain_text(advisor)
-    return page
-
-
-def inject_call(stack: RunningStack, caller: str, reason: str, agent: str) -> str:
-    """offered + answered on the bridge, presented to ``agent`` (the login the panel signed in as)."""
-    call_id = f"browser-{uuid.uuid4().hex[:10]}"
-    with connect(ws_url(stack.url, "/ws/bridge"), additional_headers=BRIDGE) as bridge:
-        for event in ({"event": "offered", "caller_number": caller, "reason_transcript": reason, "agent": agent},
-                      {"event": "answered"}):
-            bridge.send(json.dumps({"call_id": call_id, **event}))
-            assert json.loads(bridge.recv(10))["type"] == "ack"
-    return call_id
 
 
 def blocks_shown(page: Page) -> list[str]:
@@ -110,6 +51,7 @@ def test_an_answered_call_shows_the_customer_360_view_and_the_journey(browser: B
     expect(orders).to_contain_text("Commandes en cours")
     expect(orders).to_contain_text("WEB-2611-0042")
     expect(orders).to_have_class("field prio-indispensable")
+    expect(page.get_by_test_id("flag-order-late")).to_contain_text("WEB-2611-0042 en retard")
     expect(page.get_by_test_id("block-offers")).to_contain_text("engagé jusqu'au 01/09/2027")
     expect(page.get_by_test_id("field-email")).to_contain_text("camille.martin@exemple.fr")
     priorities = page.locator("[data-testid=block-commercial] .field").evaluate_all(
@@ -132,10 +74,7 @@ def test_an_answered_call_shows_the_customer_360_view_and_the_journey(browser: B
     page.get_by_test_id("chat-input").fill("")
     # the whole panel at once: a viewport as tall as the page puts the sticky chat at its natural place
     page.set_viewport_size({"width": 460, "height": page.evaluate("document.documentElement.scrollHeight")})
-    shot = page.screenshot(full_page=True)
-    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("COPILOT_UPDATE_SCREENSHOTS") == "1":
-        DOCS_SCREENSHOT.write_bytes(shot)
+    docs_screenshot(page, DOCS_SCREENSHOT)
     assert page.js_errors == []  # type: ignore[attr-defined]
 
 
@@ -151,6 +90,8 @@ def test_an_unknown_number_offers_a_search_that_attaches_the_customer(browser: B
     page.get_by_test_id("search-input").fill("Lefèvre")
     page.get_by_role("button", name="Rechercher").click()
     expect(page.get_by_test_id("search-results")).to_contain_text("07 98 76 54 32")
+    # namesakes told apart: the city and the birth date when the API gives them
+    expect(page.get_by_test_id("search-results")).to_contain_text("Brest · né(e) le 02/11/1947")
     page.get_by_test_id("search-results").get_by_text("M. Jean-Pierre Lefèvre").click()
     expect(page.get_by_test_id("customer-name")).to_have_text("M. Jean-Pierre Lefèvre")
     expect(page.get_by_test_id("unknown")).to_be_hidden()
