@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from crm_core.acts.base import ActRefused
 from crm_core.core.security import InvalidToken
 from crm_core.services.customers import InvalidCursor
-from crm_core.services.errors import Conflict, NotFound, StaleVersion
+from crm_core.services.errors import CallRequired, Conflict, NotFound, StaleVersion
 from crm_core.services.habilitations import NotAllowed
 from crm_core.services.validation import FieldInvalid, ValidationFailed
 
@@ -217,6 +217,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_r: Request, exc: Conflict) -> JSONResponse:
         return problem(409, str(exc))
+
+    @app.exception_handler(CallRequired)
+    async def _call_required(_r: Request, exc: CallRequired) -> JSONResponse:
+        return problem(400, str(exc))
 
     @app.exception_handler(InvalidCursor)
     async def _cursor(_r: Request, exc: InvalidCursor) -> JSONResponse:

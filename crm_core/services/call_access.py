@@ -30,6 +30,7 @@ class CallOwner:
     agent: str | None  # None: the call waits for an advisor
     centre: str | None  # the agent's centre
     active: bool  # False: ended recently (after-call work on the same call is still the agent's)
+    customer_id: int | None = None  # the customer the call is about (identified by the line or attached by hand)
 
 
 class CallDirectory(Protocol):
@@ -44,6 +45,20 @@ def may_access(actor: Actor, owner: CallOwner) -> bool:
     if actor.login == owner.agent:
         return True
     return actor.can(CALL_SUPERVISE) and owner.centre is not None and actor.centre == owner.centre
+
+
+NOT_THE_CALLS_CUSTOMER = ("Ce client n'est pas celui de l'appel en cours : recherchez-le et rattachez-le à l'appel "
+                          "avant d'agir sur son dossier.")
+
+
+class NotTheCallsCustomer(NotAllowed):
+    pass
+
+
+def require_call_customer(owner: CallOwner, customer_id: int | None) -> None:
+    """An act on a call is about the call's customer (or about none, to create one): not whoever the client names."""
+    if customer_id is not None and customer_id != owner.customer_id:
+        raise NotTheCallsCustomer(NOT_THE_CALLS_CUSTOMER)
 
 
 def require_call(directory: CallDirectory | None, actor: Actor, call_id: str, door: str,

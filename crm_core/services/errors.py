@@ -16,3 +16,7 @@ class StaleVersion(RuntimeError):
 
 class Conflict(RuntimeError):
     """The act cannot be done in the customer's current state (already held option, ineligible…)."""
+
+
+class CallRequired(ValueError):
+    """The request must be made on a call (``X-Call-Id``): a 400 in French."""

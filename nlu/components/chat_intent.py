@@ -1,6 +1,6 @@
-"""The pipeline's last step: the message's intent by ``nlu.chat_intent.decide`` (chat intents favoured over
-journeys, a fallback when nothing is clear). Replaces Rasa's FallbackClassifier: the ranking is kept as the
-classifier made it, so the screen pop still reads the journeys' own confidences."""
+"""The pipeline's last step: the message's intent by ``nlu.chat_intent.decide`` from the ranking of every intent
+and the chat classifier's (a fallback when nothing is clear). Replaces Rasa's FallbackClassifier: the ranking is
+kept as the classifier made it, so the screen pop still reads the journeys' own confidences."""
 
 from typing import Any
 
@@ -18,8 +18,8 @@ from nlu import chat_intent
 class ChatIntentDecider(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"chat_min": chat_intent.CHAT_MIN_CONFIDENCE, "chat_over_journey": chat_intent.CHAT_OVER_JOURNEY,
-                "threshold": chat_intent.FALLBACK_THRESHOLD, "ambiguity": chat_intent.AMBIGUITY_THRESHOLD}
+        return {"share": chat_intent.CHAT_SHARE, "chat_min": chat_intent.CHAT_MIN_CONFIDENCE,
+                "threshold": chat_intent.FALLBACK_THRESHOLD}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -34,7 +34,8 @@ class ChatIntentDecider(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             if not ranking:
                 continue
-            name, confidence = chat_intent.decide(ranking, self.config["chat_min"], self.config["chat_over_journey"],
-                                                  self.config["threshold"], self.config["ambiguity"])
+            name, confidence = chat_intent.decide(ranking, message.get(chat_intent.CHAT_RANKING),
+                                                  self.config["share"], self.config["chat_min"],
+                                                  self.config["threshold"])
             message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
         return messages

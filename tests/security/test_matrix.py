@@ -66,11 +66,12 @@ EXPECTED: dict[tuple[str, str], tuple[str | None, int]] = {
     ("POST", "/api/calls/{call_id}/journey"): ("owner", 200),
     ("GET", "/api/acts"): (None, 200),
     ("GET", "/api/journeys"): (None, 200),
-    # the act of the path is register_termination (act:terminate), on customer 2's mobile line
-    ("POST", "/api/acts/{code}/open"): ("act:terminate", 200),
-    ("POST", "/api/acts/{code}/preview"): ("act:terminate", 200),  # nothing written
-    ("POST", "/api/acts/{code}/execute"): ("act:terminate", 409),  # stale version
-    ("POST", "/api/acts/{code}/cancel"): ("act:terminate", 204),
+    # the act of the path is register_termination (act:terminate), on the call's customer 2's mobile line: sent on
+    # the call (X-Call-Id), so only its owners get past the call check, then only with act:terminate
+    ("POST", "/api/acts/{code}/open"): ("owner+act:terminate", 200),
+    ("POST", "/api/acts/{code}/preview"): ("owner+act:terminate", 200),  # nothing written
+    ("POST", "/api/acts/{code}/execute"): ("owner+act:terminate", 409),  # stale version
+    ("POST", "/api/acts/{code}/cancel"): ("owner+act:terminate", 204),
 }
 STALE = 999_999
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -131,6 +132,8 @@ def allowed(login: str, needed: str | None) -> bool:
         return True
     if needed == "owner":
         return login in CALL_OWNERS
+    if needed.startswith("owner+"):
+        return login in CALL_OWNERS and allowed(login, needed.removeprefix("owner+"))
     return needed in PROFILES[PROFILE_OF[login]][1]
 
 
@@ -138,6 +141,8 @@ def call(client: TestClient, method: str, template: str, headers: dict[str, str]
     url = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
     if template.endswith("/options/{option_code}") or template.endswith("/guardianship") and method == "DELETE":
         headers = headers | {"If-Match": f'"{STALE}"'}
+    if template.startswith("/api/acts/{code}/") and "Authorization" in headers:
+        headers = headers | {"X-Call-Id": CALL}
     return client.request(method, url, json=BODIES.get((method, template)), headers=headers)
 
 

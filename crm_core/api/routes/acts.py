@@ -1,7 +1,8 @@
 """Management acts: the catalogue, and each act's form, preview, execution and cancellation.
 
-Each request is made by an advisor (bearer token) and, from the panel, on a call (``X-Call-Id``: checked by
-``get_actor``, and the form is filled from what that call said). The act itself goes through
+Each request is made by an advisor (bearer token) on their call (``X-Call-Id``, required: checked by
+``get_actor``) about that call's customer (or none, to create one); the form is filled from what that call
+said. The act itself goes through
 ``crm_core.acts.service.ActService``: habilitation, parameters, rules, transaction and trace.
 """
 
@@ -15,13 +16,23 @@ from crm_core.api.deps import ActorDep
 from crm_core.api.problems import RESPONSES
 from crm_core.schemas.acts import ActCancel, ActForm, ActInfo, ActOpen, ActOutcome, ActRun, JourneyInfo
 from crm_core.services.actor import Actor
+from crm_core.services.call_access import require_call, require_call_customer
+from crm_core.services.errors import CallRequired
+
+CALL_REQUIRED = "Un acte se fait sur un appel en cours : l'en-tête X-Call-Id manque."
 
 router = APIRouter(prefix="/api/acts", tags=["acts"], responses=RESPONSES)
 journeys_router = APIRouter(prefix="/api/journeys", tags=["acts"], responses=RESPONSES)
 ActCode = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]{1,40}$")]
 
 
-def _service(request: Request, actor: Actor) -> service.ActService:
+def _service(request: Request, actor: Actor, customer_id: int | None = None) -> service.ActService:
+    """The act service for an advisor acting on their call (``X-Call-Id``, checked by ``get_actor``) and on
+    that call's customer only."""
+    if actor.call_id is None:
+        raise CallRequired(CALL_REQUIRED)
+    owner = require_call(getattr(request.app.state, "calls", None), actor, actor.call_id, door="api.acts")
+    require_call_customer(owner, customer_id)
     return service.ActService(request.app.state.session_factory, actor)
 
 
@@ -55,19 +66,21 @@ def list_acts(actor: ActorDep, journey: Annotated[str | None, Query(max_length=4
 @router.post("/{code}/open", response_model=ActForm)
 def open_act(code: ActCode, body: ActOpen, request: Request, actor: ActorDep) -> dict[str, Any]:
     """The act's form, filled from the call and the 360° view (traced ``act.opened``)."""
-    return _service(request, actor).open(code, body.customer_id, _hints(request, actor), body.journey)
+    return _service(request, actor, body.customer_id).open(code, body.customer_id, _hints(request, actor),
+                                                           body.journey)
 
 
 @router.post("/{code}/preview", response_model=ActOutcome)
 def preview_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep) -> dict[str, Any]:
     """What the act will read and change, before and after. Nothing is written."""
-    return _service(request, actor).preview(code, body.customer_id, body.params, body.version)
+    return _service(request, actor, body.customer_id).preview(code, body.customer_id, body.params, body.version)
 
 
 @router.post("/{code}/execute", response_model=ActOutcome)
 def execute_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep, response: Response) -> dict[str, Any]:
     """The act, in one transaction with its trace ``act.done``; refused (nothing written) with a French reason."""
-    outcome = _service(request, actor).execute(code, body.customer_id, body.params, body.version, body.journey)
+    outcome = _service(request, actor, body.customer_id).execute(code, body.customer_id, body.params, body.version,
+                                                                 body.journey)
     if outcome["version"] is not None:
         response.headers["ETag"] = f'"{outcome["version"]}"'
     return outcome
@@ -76,5 +89,5 @@ def execute_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep, 
 @router.post("/{code}/cancel", status_code=204)
 def cancel_act(code: ActCode, body: ActCancel, request: Request, actor: ActorDep) -> Response:
     """The advisor dropped the act (traced ``act.cancelled``)."""
-    _service(request, actor).cancel(code, body.customer_id, body.stage, body.journey)
+    _service(request, actor, body.customer_id).cancel(code, body.customer_id, body.stage, body.journey)
     return Response(status_code=204)

@@ -112,3 +112,19 @@ def test_switching_the_journey_brings_its_acts_and_is_traced(api: TestClient, se
     assert api.post("/api/calls/call-acts/journey", json={"journey": "nope"}, headers=headers).status_code == 422
     assert api.post("/api/calls/call-acts/journey", json={"journey": "move"},
                     headers=auth("n1.grenoble")).status_code == 403
+
+
+def test_an_act_is_done_on_a_call_and_on_that_call_s_customer_only(api: TestClient,
+                                                                  sessions: sessionmaker[Session]) -> None:
+    headers = _on_call(api)  # Camille's call (customer 1)
+    r = api.post("/api/acts/check_commitment_end/preview", json={"customer_id": 1}, headers=N1)
+    assert r.status_code == 400 and "X-Call-Id" in r.json()["detail"]
+    r = api.post("/api/acts/update_contact_details/execute",
+                 json={"customer_id": 2, "params": {"email": "x@exemple.fr"}}, headers=headers)
+    assert r.status_code == 403 and r.json()["detail"].startswith("Ce client n'est pas celui de l'appel")
+    with sessions() as s:
+        assert s.get(Customer, 2).email == "jp.lefevre@exemple.fr"
+    # a caller not yet a customer: the acts that need none work on the call
+    unknown = _on_call(api, call_id="call-unknown", number="07 00 00 00 00")
+    r = api.post("/api/acts/check_eligibility/preview", json={"params": {"postcode": "69003"}}, headers=unknown)
+    assert r.status_code == 200, r.text
