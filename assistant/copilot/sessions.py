@@ -69,7 +69,8 @@ class CallSession:
     analysis: asyncio.Task[None] | None = None
 
     def owner(self, active: bool = True) -> CallOwner:
-        return CallOwner(self.call_id, self.agent, self.agent_centre, active)
+        return CallOwner(self.call_id, self.agent, self.agent_centre, active,
+                         self.customer.id if self.customer is not None else None)
 
 
 class CallSessionManager:
