@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -269,12 +269,14 @@ def _print_schema(schema: dict, write: Path | None) -> None:
 
 @panel_app.command("schema")
 def panel_schema(
+    side: Annotated[Literal["inbound", "outbound"], typer.Option(
+        help="inbound: what a panel may send; outbound: what the app sends to it.")] = "inbound",
     write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Print (or write) the JSON Schema of what a panel may send on its websocket."""
+    """Print (or write) the JSON Schema of the panel websocket's frames, one side at a time."""
     from assistant.copilot.panel_messages import json_schema
 
-    _print_schema(json_schema(), write)
+    _print_schema(json_schema(side), write)
 
 
 # -- processes -----------------------------------------------------------------------------------
