@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict
 
 from assistant.copilot.nlu_client import NluUnavailable
+from assistant.copilot.panel_messages import SuggestedAct
 from crm_core.acts.catalogue import JOURNEY_CODES
 from crm_core.api.deps import ActorDep
 from crm_core.api.problems import RESPONSES, problem
@@ -35,7 +36,7 @@ class JourneySwitched(BaseModel):
     journey: str
     journey_label: str
     replaced: str | None
-    acts: list[dict[str, Any]]
+    acts: list[SuggestedAct]
 
 
 class Waiting(BaseModel):

@@ -71,7 +71,8 @@ class PanelHub:
         """A message for every supervisor's panel (calls that wait for an advisor: no customer data)."""
         now = utcnow()
         return sum(self._put(sub, message) for sub in list(self._subscribers)
-                   if sub.supervises and (sub.expires_at is None or now < sub.expires_at))
+                   if sub.supervises and (sub.expires_at is None or now < sub.expires_at)
+                   and (sub.call_id is None or sub.call_id == message.get("call_id")))
 
     def _put(self, sub: Subscriber, message: dict[str, Any]) -> int:
         shown = permission_filter.pop(message, sub.permissions) if message.get("type") == "screen_pop" else message
