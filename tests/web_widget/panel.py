@@ -3,6 +3,7 @@ documentation's screenshots, the traces of a call, and the contrast of what the 
 
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -64,10 +65,17 @@ def docs_screenshot(page: Page, name: str, full_page: bool = True) -> bytes:
     return shot
 
 
-def traces(stack: RunningStack, call_id: str, name: str) -> list[TraceEvent]:
-    with stack.sessions() as s:
-        return list(s.scalars(select(TraceEvent).where(TraceEvent.call_id == call_id, TraceEvent.name == name)
-                              .order_by(TraceEvent.id)))
+def traces(stack: RunningStack, call_id: str, name: str, at_least: int = 0) -> list[TraceEvent]:
+    """The call's traces of that name, waiting a few seconds for ``at_least`` of them (a request the panel
+    sent without waiting for its answer)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with stack.sessions() as s:
+            found = list(s.scalars(select(TraceEvent).where(TraceEvent.call_id == call_id, TraceEvent.name == name)
+                                   .order_by(TraceEvent.id)))
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 # Every element with text of its own: its colour against the first opaque background behind it (WCAG 2

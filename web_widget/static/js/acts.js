@@ -131,6 +131,9 @@ async function openAct(item) {
   try {
     const form = await api("POST", `/api/acts/${encodeURIComponent(item.code)}/open`,
       { customer_id: customerId, journey });
+    if (act.writes && customerId && !state.view && state.viewLoading) {
+      await state.viewLoading;  // the form warns from the view (a guardianship): wait for it if it is coming
+    }
     if (current !== act) return;
     act.form = form;
     act.writes = form.writes;

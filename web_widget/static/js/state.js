@@ -7,6 +7,7 @@ export const state = {
   popCustomer: null,     // the customer of the current pop (CustomerPublic) or null
   view: null,            // the 360° view shown, with its version
   viewRequest: 0,        // discards answers to superseded requests
+  viewLoading: null,     // the last request of the view (a promise that never rejects)
   incoming: new Map(),   // call id → the last pop of a call that waits for « Basculer »
   acts: null,            // act code → the catalogue's act with « allowed » for this advisor (GET /api/acts)
   journeys: [],          // [{code, label, acts}] (GET /api/journeys)

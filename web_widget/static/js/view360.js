@@ -70,7 +70,12 @@ function chip(kind, display, id) {
 
 // ``atLeast``: the version an edit just returned. The API may answer an edit before its transaction is
 // committed, so a read right after it can still be the old version: read again, briefly, until it is there.
-export async function loadView(customerId, { keepNotice = false, atLeast = 0 } = {}) {
+export function loadView(customerId, options = {}) {
+  state.viewLoading = fetchView(customerId, options);
+  return state.viewLoading;
+}
+
+async function fetchView(customerId, { keepNotice = false, atLeast = 0 }) {
   const request = ++state.viewRequest;
   const box = $("view360");
   if (!state.view || state.view.customer_id !== customerId) {
