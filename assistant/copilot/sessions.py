@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.copilot import context
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient, suggested_acts
 from assistant.copilot.panel_hub import PanelHub
 from crm_core.acts.catalogue import label_for
@@ -57,6 +58,8 @@ class CallSession:
     customer: CustomerPublic | None = None
     identified: bool = False
     prediction: JourneyPrediction | None = None
+    parse: dict[str, Any] | None = None  # the NLU's parse of the reason: every journey's confidence
+    situation: context.Situation | None = None  # what the CRM knows of the caller, to re-rank the journeys
     journey: str | None = None  # set by the advisor when the NLU's journey was wrong (``correct_journey``)
     nlu_status: str = "no_reason"  # ok | unavailable | no_reason
     popped_to: str | None = None  # the advisor whose panel got the last pop
@@ -229,22 +232,23 @@ class CallSessionManager:
     async def _identify(self, call: CallSession) -> None:
         actor = COPILOT.on_call(call.call_id)
 
-        def lookup() -> CustomerPublic | None:
+        def lookup() -> tuple[CustomerPublic | None, context.Situation | None]:
             with transaction(self._db) as db:
-                return CustomerService(db, actor).find_by_line(call.caller_number or "")
+                customer = CustomerService(db, actor).find_by_line(call.caller_number or "")
+                return customer, context.read_situation(db, customer.id, actor) if customer else None
 
-        call.customer = await asyncio.to_thread(lookup)
+        call.customer, call.situation = await asyncio.to_thread(lookup)
         call.identified = call.customer is not None
 
     async def _analyse(self, call: CallSession, text: str) -> None:
         try:
-            prediction = await self._rasa.classify(text)
+            prediction, parse = await context.classify(self._rasa, text)
         except NluUnavailable as exc:
             log.warning("call %s: NLU unavailable (%s)", call.call_id, exc)
-            call.prediction, call.nlu_status = None, "unavailable"
+            call.prediction, call.parse, call.nlu_status = None, None, "unavailable"
             self._trace("nlu.unavailable", call, error=str(exc)[:300])
             return
-        call.prediction, call.nlu_status = prediction, "ok"
+        call.prediction, call.parse, call.nlu_status = prediction, parse, "ok"
         self._trace("nlu.predicted", call, journey=prediction.journey, confidence=prediction.confidence,
                     intent=prediction.intent, entities=prediction.entities)
 
@@ -256,10 +260,16 @@ class CallSessionManager:
         """Wait until every trace recorded so far is committed (tests, shutdown)."""
         return self._traces.flush()
 
+    def _shown(self, call: CallSession) -> tuple[JourneyPrediction | None, list[str]]:
+        """The NLU's prediction re-ranked with the identified caller's situation, and the context rules that
+        applied (``assistant.copilot.context``); the NLU's own ``nlu.predicted`` stays as it was traced."""
+        return context.contextual(call.prediction, call.parse, call.situation,
+                                  call.customer.id if call.identified and call.customer else None)
+
     # -- panel side --------------------------------------------------------------------------
     def pop_message(self, call: CallSession) -> dict[str, Any]:
         """The whole pop; each panel gets it through the permission filter (``PanelHub.publish``)."""
-        p = call.prediction
+        p, fired = self._shown(call)
         journey = call.journey or (p.journey if p else None)
         secondary = [s for s in (p.secondary if p else []) if s["journey"] != journey]
         corrected = call.journey is not None
@@ -277,7 +287,8 @@ class CallSessionManager:
             "confidence": None if corrected or p is None else p.confidence,
             "low_confidence": not corrected and bool(p and p.journey and (p.unsure
                                                                           or p.confidence < self._low_confidence)),
-            "acts": suggested_acts(journey, [s["journey"] for s in secondary]) if journey else [],
+            "acts": context.acts_in_context(suggested_acts(journey, [s["journey"] for s in secondary]),
+                                            [] if corrected else fired, journey) if journey else [],
             "secondary_journeys": secondary,
             "entities": p.entities if p else [],
             "nlu_status": call.nlu_status,
@@ -298,7 +309,8 @@ class CallSessionManager:
         call.popped_to = call.agent
         delivered = self._hub.publish(message, call.agent, call.agent_centre)
         self._trace("screen_pop.sent", call, journey=message["journey"], identified=call.identified,
-                    panels=delivered, nlu_status=call.nlu_status, agent=call.agent)
+                    panels=delivered, nlu_status=call.nlu_status, agent=call.agent,
+                    context=context.for_trace(self._shown(call)[1]))
         if message["acts"]:
             self._trace("act.suggested", call, journey=message["journey"], corrected=message["journey_corrected"],
                         acts=[a["code"] for a in message["acts"]], agent=call.agent)
@@ -308,8 +320,8 @@ class CallSessionManager:
         correction is traced with the prediction it replaces (the trainers' material)."""
         require_call(self, advisor, call_id, door="api.journey", active=True)
         call = self.calls[call_id]
-        p = call.prediction
-        replaced = call.journey or (p.journey if p else None)
+        p, shown = call.prediction, self._shown(call)[0]
+        replaced = call.journey or (shown.journey if shown else None)
         call.journey = journey
         self._trace("nlu.corrected", call, advisor.on_call(call_id), journey=journey, predicted=replaced,
                     nlu_journey=p.journey if p else None, confidence=p.confidence if p else None,
@@ -325,18 +337,19 @@ class CallSessionManager:
             return {}
         return {"caller_number": call.caller_number, "reason": call.reason,
                 "entities": call.prediction.entities if call.prediction else [],
-                "journey": call.journey or (call.prediction.journey if call.prediction else None)}
+                "journey": call.journey or (shown.journey if (shown := self._shown(call)[0]) else None)}
 
     async def attach_customer(self, call_id: str, customer_id: int, advisor: Actor) -> None:
         """The advisor picked the customer by hand (unknown number): re-pop with them."""
         require_call(self, advisor, call_id, door="panel.attach_customer", active=True)
         call = self.calls[call_id]
 
-        def read() -> CustomerPublic:
+        def read() -> tuple[CustomerPublic, context.Situation]:
             with transaction(self._db) as db:
-                return CustomerService(db, advisor.on_call(call_id)).get(customer_id)
+                return (CustomerService(db, advisor.on_call(call_id)).get(customer_id),
+                        context.read_situation(db, customer_id, COPILOT.on_call(call_id)))
 
-        call.customer = await asyncio.to_thread(read)
+        call.customer, call.situation = await asyncio.to_thread(read)
         call.identified = True
         await self._push_pop(call)
 
