@@ -44,6 +44,23 @@ def own_customer(stack: RunningStack, customer_id: int, civility: str, first_nam
     return f"06 12 00 09 {customer_id % 100:02d}"
 
 
+def own_call(browser: Browser, pages: list[Page], stack: RunningStack, advisor: str, reason: str,
+             customer: tuple[int, str, str, str], **extra: str) -> tuple[Page, str]:
+    """A call from a customer of the test's own (id, civility, first and last name), popped to ``advisor``."""
+    caller = own_customer(stack, *customer, **extra)
+    page = open_panel(browser, pages, stack, advisor)
+    call_id = inject_call(stack, caller, reason, advisor)
+    expect(page.get_by_test_id("customer-name")).to_have_text(" ".join(customer[1:]))
+    return page, call_id
+
+
+def switch_journey(page: Page, journey: str) -> None:
+    page.get_by_test_id("journey-switch").click()
+    expect(page.get_by_test_id("journey-select")).to_be_focused()
+    page.get_by_test_id("journey-select").select_option(journey)
+    page.get_by_test_id("journey-apply").click()
+
+
 def preview_and_confirm(page: Page) -> None:
     page.get_by_test_id("act-preview").click()
     expect(page.get_by_test_id("act-confirm")).to_be_visible()
@@ -119,15 +136,10 @@ def test_the_termination_of_an_electronic_tag_line_is_refused_and_writes_nothing
 
 
 def test_contact_details_after_a_journey_switch(browser: Browser, pages: list[Page], stack: RunningStack) -> None:
-    caller = own_customer(stack, 940, "Mme", "Alice", "Contact")
-    page = open_panel(browser, pages, stack, "n1.demo")
-    call_id = inject_call(stack, caller, "bonjour j'appelle pour un renseignement", "n1.demo")
-    expect(page.get_by_test_id("customer-name")).to_have_text("Mme Alice Contact")
+    page, call_id = own_call(browser, pages, stack, "n1.demo", "bonjour j'appelle pour un renseignement",
+                             (940, "Mme", "Alice", "Contact"))
     # the advisor says what the call is about: the pop follows with that journey's acts
-    page.get_by_test_id("journey-switch").click()
-    expect(page.get_by_test_id("journey-select")).to_be_focused()
-    page.get_by_test_id("journey-select").select_option("manage_account")
-    page.get_by_test_id("journey-apply").click()
+    switch_journey(page, "manage_account")
     expect(page.get_by_test_id("journey")).to_have_text("Je consulte ou modifie mon compte")
     expect(page.get_by_test_id("journey-corrected")).to_be_visible()
     assert [t.data["journey"] for t in traces(stack, call_id, "nlu.corrected", at_least=1)] == ["manage_account"]
@@ -153,10 +165,9 @@ def test_contact_details_after_a_journey_switch(browser: Browser, pages: list[Pa
 
 def test_payment_method_to_direct_debit_for_a_customer_under_curatorship(browser: Browser, pages: list[Page],
                                                                          stack: RunningStack) -> None:
-    caller = own_customer(stack, 941, "M.", "Bruno", "Paiement", payment="card", guardianship="curatelle")
-    page = open_panel(browser, pages, stack, "collection.demo")
-    call_id = inject_call(stack, caller, "je voudrais payer ma facture par prélèvement maintenant", "collection.demo")
-    expect(page.get_by_test_id("customer-name")).to_have_text("M. Bruno Paiement")
+    page, call_id = own_call(browser, pages, stack, "collection.demo",
+                             "je voudrais payer ma facture par prélèvement maintenant",
+                             (941, "M.", "Bruno", "Paiement"), payment="card", guardianship="curatelle")
     expect(page.get_by_test_id("journey")).to_have_text("Je suis facturé, je paye")
     page.get_by_test_id("act-change_payment_method").click()
     expect(page.get_by_test_id("act-guardianship-warning")).to_contain_text("curatelle")
@@ -185,10 +196,8 @@ def test_payment_method_to_direct_debit_for_a_customer_under_curatorship(browser
 
 
 def test_a_move_is_recorded_with_the_new_address(browser: Browser, pages: list[Page], stack: RunningStack) -> None:
-    caller = own_customer(stack, 942, "Mme", "Chloé", "Demenage")
-    page = open_panel(browser, pages, stack, "n1.demo")
-    call_id = inject_call(stack, caller, "bonjour je déménage à Marseille le mois prochain", "n1.demo")
-    expect(page.get_by_test_id("customer-name")).to_have_text("Mme Chloé Demenage")
+    page, call_id = own_call(browser, pages, stack, "n1.demo", "bonjour je déménage à Marseille le mois prochain",
+                             (942, "Mme", "Chloé", "Demenage"))
     expect(page.get_by_test_id("journey")).to_have_text("Je déménage")
     page.get_by_test_id("act-move_address").click()
     expect(page.get_by_test_id("act-input-address_line")).to_be_focused()
@@ -211,13 +220,9 @@ def test_a_move_is_recorded_with_the_new_address(browser: Browser, pages: list[P
 
 def test_a_confirmation_on_a_stale_version_is_refused_and_previewed_again(browser: Browser, pages: list[Page],
                                                                           stack: RunningStack) -> None:
-    caller = own_customer(stack, 945, "Mme", "Flore", "Perime")
-    page = open_panel(browser, pages, stack, "n1.demo")
-    call_id = inject_call(stack, caller, "je voudrais changer mon numéro de contact", "n1.demo")
-    expect(page.get_by_test_id("customer-name")).to_have_text("Mme Flore Perime")
-    page.get_by_test_id("journey-switch").click()
-    page.get_by_test_id("journey-select").select_option("manage_account")
-    page.get_by_test_id("journey-apply").click()
+    page, call_id = own_call(browser, pages, stack, "n1.demo", "je voudrais changer mon numéro de contact",
+                             (945, "Mme", "Flore", "Perime"))
+    switch_journey(page, "manage_account")
     page.get_by_test_id("act-update_contact_details").click()
     page.get_by_test_id("act-input-contact_phone").fill("06 98 76 54 45")
     page.get_by_test_id("act-preview").click()
@@ -369,10 +374,8 @@ def test_trainer_and_admin_get_their_own_space_not_the_call_screen(browser: Brow
 
 def test_an_act_ordered_in_the_chat_is_confirmed_with_a_button(browser: Browser, pages: list[Page],
                                                                stack: RunningStack) -> None:
-    caller = own_customer(stack, 943, "Mme", "Diane", "Chat")
-    page = open_panel(browser, pages, stack, "n1.demo")
-    call_id = inject_call(stack, caller, "je voudrais changer mon adresse mail", "n1.demo")
-    expect(page.get_by_test_id("customer-name")).to_have_text("Mme Diane Chat")
+    page, call_id = own_call(browser, pages, stack, "n1.demo", "je voudrais changer mon adresse mail",
+                             (943, "Mme", "Diane", "Chat"))
     chat = page.get_by_test_id("chat-input")
     chat.fill("c'est quoi son mail ?")
     chat.press("Enter")
