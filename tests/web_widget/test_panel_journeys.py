@@ -6,8 +6,9 @@ The stack's database is shared by the whole session: a test that writes makes it
 up, numbers 06 12 00 09 4x) or writes what no other test reads (Camille's box line is terminated here only).
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
@@ -17,7 +18,7 @@ from crm_core.core.db import transaction
 from crm_core.core.security import issue_token
 from crm_core.models import Account, Customer, CustomerEvent, Guardianship, Interaction, Invoice, Line, PaymentMethod
 from tests.conftest import RunningStack
-from tests.web_widget.panel import contrast_failures, docs_screenshot, inject_call, open_panel, traces
+from tests.web_widget.panel import contrast_failures, docs_screenshot, inject_call, new_page, open_panel, traces
 
 VALID_IBAN = "FR76 3000 4000 0312 3456 7890 143"
 
@@ -423,4 +424,19 @@ def test_the_copilots_question_is_answered_with_a_button_and_the_act_dropped(bro
     with stack.sessions() as s:
         assert s.scalars(select(Interaction).where(Interaction.customer_id == 944)).all() == []
     assert traces(stack, call_id, "act.done") == []
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_a_token_renewal_leaves_an_open_edit_alone(browser: Browser, pages: list[Page], stack: RunningStack) -> None:
+    short = issue_token("n1.grenoble", ttl=timedelta(seconds=4))
+    page = new_page(browser, pages, f"{stack.url}/#token={quote(short)}")
+    expect(page.get_by_test_id("connection")).to_have_text("Connecté")
+    inject_call(stack, "07 55 44 33 22", "je voudrais changer mon adresse mail", "n1.grenoble")
+    expect(page.get_by_test_id("customer-name")).to_have_text("Mme Sophie Nguyen")
+    page.get_by_test_id("edit-email").click()
+    page.get_by_test_id("input-email").fill("en.cours@exemple.fr")
+    page.wait_for_timeout(6000)  # past the first token's expiry: renewed, same permissions
+    expect(page.get_by_test_id("input-email")).to_have_value("en.cours@exemple.fr")
+    expect(page.get_by_test_id("input-email")).to_be_focused()
+    expect(page.get_by_test_id("auth-error")).to_be_hidden()
     assert page.js_errors == []  # type: ignore[attr-defined]

@@ -30,6 +30,8 @@ async function loadCatalogue() {
   if (state.pop) renderActs();
 }
 
+let grantedBefore = null;  // the permissions the panel was drawn with
+
 function signedIn(message) {
   signedInAs(message);
   scheduleRenewal(message.expires_at, (token) => send({ type: "renew", token }));
@@ -37,8 +39,11 @@ function signedIn(message) {
     showWorkspace();
     return;
   }
+  const granted = [...(message.permissions || [])].sort().join(" ");
+  if (granted === grantedBefore) return;  // a renewal that changes nothing leaves an edit or an act open
+  grantedBefore = granted;
   if (state.view) renderView();  // permissions decide which edits are offered
-  loadCatalogue();
+  loadCatalogue();  // and which acts
 }
 
 function onMessage(message) {
