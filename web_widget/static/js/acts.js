@@ -92,31 +92,33 @@ export function actInProgress() {
   return !!current && (current.stage === "form" || current.stage === "preview" || current.stage === "opening");
 }
 
+/** Tells the API the act under way (form or preview) was dropped; nothing was written either way. */
+function sendCancel(act) {
+  if (act.stage !== "form" && act.stage !== "preview") return Promise.resolve();
+  const { code, customerId, stage, journey } = act;
+  return api("POST", `/api/acts/${encodeURIComponent(code)}/cancel`, { customer_id: customerId, stage, journey })
+    .catch(() => {});
+}
+
 /** Drops the act open in the panel (call switched): an act under way is cancelled, on the call it was for. */
 export function dropAct() {
-  if (current && (current.stage === "form" || current.stage === "preview")) {
-    const { code, customerId, stage, journey } = current;
-    api("POST", `/api/acts/${code}/cancel`, { customer_id: customerId, stage, journey }).catch(() => {});
-  }
+  if (current) sendCancel(current);  // first: the request leaves with the call it was for
   close();
 }
 
-async function cancel(act) {
-  const { code, customerId, journey } = act;
-  const stage = act.stage === "preview" ? "preview" : "form";
-  const under = act.stage === "form" || act.stage === "preview";
+function cancel(act) {
+  sendCancel(act);
   close();
-  backToButton(code);
-  if (under) {
-    try {
-      await api("POST", `/api/acts/${code}/cancel`, { customer_id: customerId, stage, journey });
-    } catch (err) { /* nothing was written either way */ }
-  }
+  backToButton(act.code);
 }
 
 async function openAct(item) {
   if (current && current.code === item.code && current.stage === "form") {
     focusFirst(current);
+    return;
+  }
+  if (current && current.code === item.code && current.stage === "preview") {
+    current.outcomeNode.focus();
     return;
   }
   if (current) dropAct();
