@@ -286,10 +286,12 @@ def test_a_pop_for_another_call_waits_for_the_advisor_to_switch(browser: Browser
     page.get_by_role("button", name="Envoyer").click()
     expect(page.get_by_test_id("chat-log")).to_contain_text("sa commande en est où ?")
     page.get_by_test_id("secondary-commercial").locator("summary").click()
+    page.get_by_test_id("block-offers").scroll_into_view_if_needed()
     # a second call presented meanwhile: the current one stays, with what the advisor was doing
     inject_call(stack, "07 11 22 33 44", "ma ligne ne marche plus", "avsc.demo")
     banner = page.get_by_test_id("incoming-call")
     expect(banner).to_contain_text("Nouvel appel de M. Kévin Moreau (07 11 22 33 44)")
+    expect(banner).to_be_in_viewport()  # even with the page scrolled down
     expect(page.get_by_test_id("customer-name")).to_have_text("Mme Sophie Nguyen")
     expect(page.get_by_test_id("chat-log")).to_contain_text("sa commande en est où ?")
     expect(page.get_by_test_id("field-interests")).to_be_visible()

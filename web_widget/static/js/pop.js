@@ -55,7 +55,10 @@ function renderIncoming() {
   for (const pop of state.incoming.values()) {
     const banner = testid(el("div", null, "card banner banner-incoming row"), "incoming-call");
     banner.dataset.call = pop.call_id;
-    const text = el("span", `Nouvel appel de ${who(pop)}`);
+    const name = pop.customer && pop.customer.display_name;
+    const number = el("span", pop.caller_number || "numéro masqué", "nowrap");
+    const text = el("span", `Nouvel appel de ${name ? `${name} (` : ""}`);
+    text.append(number, name ? ")" : "");
     if (pop.journey_label) text.append(el("span", ` — motif : ${pop.journey_label}`, "incoming-journey"));
     const go = testid(button("Basculer", null, () => {
       switchTo(pop);
