@@ -77,6 +77,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(health.router)
     app.include_router(customers.router)
     app.include_router(acts.router)
+    app.include_router(acts.act_router)
     app.include_router(acts.journeys_router)
     app.include_router(habilitations.router)
     app.include_router(calls_api.router)

@@ -8,7 +8,7 @@ said. The act itself goes through
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from crm_core.acts import service
 from crm_core.acts.catalogue import JOURNEY_CODES, JOURNEYS
@@ -16,12 +16,18 @@ from crm_core.api.deps import ActorDep
 from crm_core.api.problems import RESPONSES
 from crm_core.schemas.acts import ActCancel, ActForm, ActInfo, ActOpen, ActOutcome, ActRun, JourneyInfo
 from crm_core.services.actor import Actor
-from crm_core.services.call_access import require_call, require_call_customer
+from crm_core.services.call_access import CALL_ID, require_call, require_call_customer
 from crm_core.services.errors import CallRequired
 
 CALL_REQUIRED = "Un acte se fait sur un appel en cours : l'en-tête X-Call-Id manque."
 
+def on_call(x_call_id: Annotated[str, Header(max_length=80, pattern=CALL_ID.pattern,
+                                             description="The advisor's call the act is done on (required)")]) -> None:
+    """Declares ``X-Call-Id`` required for the acts (``get_actor`` checks the call is the advisor's)."""
+
+
 router = APIRouter(prefix="/api/acts", tags=["acts"], responses=RESPONSES)
+act_router = APIRouter(prefix="/api/acts", tags=["acts"], responses=RESPONSES, dependencies=[Depends(on_call)])
 journeys_router = APIRouter(prefix="/api/journeys", tags=["acts"], responses=RESPONSES)
 ActCode = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]{1,40}$")]
 
@@ -63,20 +69,20 @@ def list_acts(actor: ActorDep, journey: Annotated[str | None, Query(max_length=4
     return acts
 
 
-@router.post("/{code}/open", response_model=ActForm)
+@act_router.post("/{code}/open", response_model=ActForm)
 def open_act(code: ActCode, body: ActOpen, request: Request, actor: ActorDep) -> dict[str, Any]:
     """The act's form, filled from the call and the 360° view (traced ``act.opened``)."""
     return _service(request, actor, body.customer_id).open(code, body.customer_id, _hints(request, actor),
                                                            body.journey)
 
 
-@router.post("/{code}/preview", response_model=ActOutcome)
+@act_router.post("/{code}/preview", response_model=ActOutcome)
 def preview_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep) -> dict[str, Any]:
     """What the act will read and change, before and after. Nothing is written."""
     return _service(request, actor, body.customer_id).preview(code, body.customer_id, body.params, body.version)
 
 
-@router.post("/{code}/execute", response_model=ActOutcome)
+@act_router.post("/{code}/execute", response_model=ActOutcome)
 def execute_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep, response: Response) -> dict[str, Any]:
     """The act, in one transaction with its trace ``act.done``; refused (nothing written) with a French reason."""
     outcome = _service(request, actor, body.customer_id).execute(code, body.customer_id, body.params, body.version,
@@ -86,7 +92,7 @@ def execute_act(code: ActCode, body: ActRun, request: Request, actor: ActorDep, 
     return outcome
 
 
-@router.post("/{code}/cancel", status_code=204)
+@act_router.post("/{code}/cancel", status_code=204)
 def cancel_act(code: ActCode, body: ActCancel, request: Request, actor: ActorDep) -> Response:
     """The advisor dropped the act (traced ``act.cancelled``)."""
     _service(request, actor, body.customer_id).cancel(code, body.customer_id, body.stage, body.journey)
