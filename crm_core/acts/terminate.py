@@ -33,7 +33,9 @@ def termination_fees(line: Line, on: date) -> Decimal:
     left = months_left(line.commitment_end, on)
     if left == 0:
         return Decimal("0.00")
-    committed = line.offer.commitment_months or 24
+    # the line's own commitment (its offer's may have changed since it was signed)
+    committed = (months_left(line.commitment_end, line.activation_date) if line.activation_date
+                 else line.offer.commitment_months) or 24
     elapsed = max(0, committed - left)
     in_first_year = max(0, min(left, FIRST_YEAR_MONTHS - elapsed))
     after = left - in_first_year

@@ -34,6 +34,11 @@ def test_fees_follow_the_chatel_rule() -> None:
     assert termination_fees(after_first_year, date(2026, 12, 1)) == Decimal("30.00")
     in_first_year = Line(commitment_end=date(2028, 6, 1), offer=offer)  # 18 left: 6 in full + 12 at 25 %
     assert termination_fees(in_first_year, date(2026, 12, 1)) == Decimal("180.00")
+    # the line's own commitment counts, not its offer's of today: Camille's box, 24 months from 01/09/2025,
+    # under an offer now sold with 12: 9 months left after the first year, at 25 %
+    box = Offer(code="B", label="B", universe="fixed", monthly_price=Decimal("42.99"), commitment_months=12)
+    camille = Line(activation_date=date(2025, 9, 1), commitment_end=date(2027, 9, 1), offer=box)
+    assert termination_fees(camille, date(2026, 12, 1)) == Decimal("96.73")
 
 
 def test_termination_is_previewed_then_done_with_its_trace(acts: Acts, sessions: sessionmaker[Session]) -> None:
