@@ -107,7 +107,7 @@ class SetGuardian(Act):
             g.guardian_phone = params.get("guardian_phone")
             g.guardian_email = params.get("guardian_email")
 
-        plan = Plan("Représentant légal enregistré.", [Change("guardianship", "Mesure de protection", before, after)],
+        plan = Plan("Représentant légal du client.", [Change("guardianship", "Mesure de protection", before, after)],
                     apply=apply)
         plan.warnings.append("Demandez la copie du jugement de mise sous protection.")
         return plan

@@ -223,7 +223,7 @@ class ChangePaymentMethod(Act):
             changes.append(Change("payment_channel", "Canal de paiement", CHANNELS.get(account.payment_channel,
                                   account.payment_channel), CHANNELS[kind]))
         mandate = f"RUM-{account.number[-7:]}-{len(account.payment_methods) + 1}" if kind == "direct_debit" else None
-        plan = Plan(f"Paiement par {CHANNELS[kind]} enregistré ({after}).", changes,
+        plan = Plan(f"Nouveau moyen de paiement : {CHANNELS[kind]} ({after}).", changes,
                     facts={"kind": kind, "iban": mask_iban(iban), "mandate_reference": mandate})
         if mandate:
             plan.warnings.append(f"Le mandat de prélèvement SEPA {mandate} est envoyé au titulaire : le "

@@ -109,7 +109,7 @@ class MoveAddress(Act):
                                  f"disponible au {postcode} ({', '.join(failed)}). Offres box possibles à cette "
                                  f"adresse : {there}. Changez d'offre avant d'enregistrer le déménagement.",
                                  "postcode")
-        plan = Plan(f"Déménagement enregistré : nouvelle adresse {new}"
+        plan = Plan(f"Déménagement : nouvelle adresse {new}"
                     + (f", transfert de la box le {fr_date(on)}." if boxes else "."),
                     [Change("postal_address", "Adresse postale", old, new)],
                     details=[("Nouvelle adresse", new),

@@ -451,7 +451,7 @@ class RunScript(_LineAct):
         if solved:
             changes.append(Change("support_history", "Statut du ticket", "ouvert", "résolu"))
         plan = Plan(f"Script « {script.title} » : {len(done)}/{len(script.steps)} étapes faites, "
-                    f"{'problème résolu' if solved else 'non résolu'} — enregistré dans {where}.", changes,
+                    f"{'problème résolu' if solved else 'non résolu'} — noté dans {where}.", changes,
                     details=[(f"Étape {i} — {'faite' if s.id in done else 'à faire'}",
                               f"{s.instruction} → attendu : {s.expected}") for i, s in enumerate(script.steps, 1)],
                     facts={"script": script.code, "line": line.number, "solved": solved,

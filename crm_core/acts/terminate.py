@@ -159,7 +159,7 @@ class DeclareHolderDeath(Act):
         lines = [li for li in ctx.lines() if li.status == "active"]
         ended = [li for li in lines if not li.electronic_tag]
         plan = Plan(
-            f"Décès du titulaire enregistré ; résiliation sans frais de {len(ended)} ligne(s) au {fr_date(ctx.today)}.",
+            f"Décès du titulaire : résiliation sans frais de {len(ended)} ligne(s) au {fr_date(ctx.today)}.",
             [Change("lines", f"Ligne {to_national(li.number)}", "active", "résiliée sans frais") for li in ended],
             details=[("Déclarant", f"{params['declarant_name']} ({to_national(params['declarant_phone'])})"),
                      ("Date du décès", fr_date(died))],

@@ -182,7 +182,7 @@ class RegisterWithdrawal(_WithdrawalAct):
                             "annulée (rétractation)")
         else:
             change = Change("equipment", target.label, "achetée", "à renvoyer (rétractation)")
-        plan = Plan(f"Rétractation enregistrée : {target.label}.", [change],
+        plan = Plan(f"Rétractation de {target.label}.", [change],
                     details=[("Souscription ou achat", target.label),
                              ("Délai", f"jusqu'au {fr_date(target.deadline)} ({target.since})"),
                              *[("Retour du matériel", r) for r in back], *([("Motif", reason)] if reason else [])],

@@ -209,7 +209,7 @@ def test_a_move_is_recorded_with_the_new_address(browser: Browser, pages: list[P
     page.get_by_test_id("act-preview").click()
     expect(page.get_by_test_id("act-changes")).to_contain_text("5 rue de la République, 13001 Marseille")
     page.get_by_test_id("act-confirm").click()
-    expect(page.get_by_test_id("act-summary")).to_contain_text("Déménagement enregistré")
+    expect(page.get_by_test_id("act-summary")).to_contain_text("Déménagement : nouvelle adresse")
     expect(page.get_by_test_id("field-postal_address")).to_contain_text("5 rue de la République, 13001 Marseille")
     with stack.sessions() as s:
         customer = s.get(Customer, 942)
