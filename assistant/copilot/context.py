@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.copilot.nlu_client import JourneyPrediction, RasaClient, prediction_from_parse
+from assistant.copilot.nlu_client import JourneyPrediction, prediction_from_parse
 from crm_core.acts.catalogue import ACTS
 from crm_core.core import clock
 from crm_core.models import Account, CollectionCase, CustomerEvent, Interaction, Line, Order
@@ -329,13 +329,9 @@ def _renamed(clause: dict[str, Any], instead: str) -> dict[str, Any]:
 
 # -- in the call session ----------------------------------------------------------------------------------------
 async def classify(rasa: Any, text: str) -> tuple[JourneyPrediction, dict[str, Any] | None]:
-    """The NLU's prediction and the parse it came from. ``RasaClient.classify`` is its parse made a prediction:
-    done here in two steps to keep the parse; a client that classifies some other way (a stand-in) gives no
-    parse, so no context."""
-    if getattr(rasa.classify, "__func__", None) is not RasaClient.classify:
-        return await rasa.classify(text), None
-    parse = await rasa.parse(text)
-    return prediction_from_parse(parse), parse
+    """The NLU's prediction and the parse it came from (none from a client that classifies some other way)."""
+    prediction = await rasa.classify(text)
+    return prediction, prediction.parse
 
 
 def contextual(prediction: JourneyPrediction | None, parse: dict[str, Any] | None, situation: Situation | None,

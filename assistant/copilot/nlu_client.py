@@ -22,6 +22,7 @@ class JourneyPrediction:
     intent: str | None = None
     secondary: list[dict[str, str]] = field(default_factory=list)  # other reasons of the same call
     unsure: bool = False  # the journeys' ranking leaves the reason in doubt
+    parse: dict[str, Any] | None = field(default=None, repr=False)  # Rasa's parse it was made from
 
 
 def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
@@ -43,6 +44,7 @@ def prediction_from_parse(parse: dict[str, Any]) -> JourneyPrediction:
         intent=(parse.get("intent") or {}).get("name"),
         secondary=[{"journey": s, "label": label_for(s) or s} for s in secondary],
         unsure=journey is not None and confidence < 1.0 and unsure(parse),
+        parse=parse,
     )
 
 

@@ -21,7 +21,7 @@ from assistant.copilot.context import (
     read_situation,
     rerank,
 )
-from assistant.copilot.nlu_client import RasaClient, prediction_from_parse, suggested_acts
+from assistant.copilot.nlu_client import JourneyPrediction, RasaClient, prediction_from_parse, suggested_acts
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
 from crm_core.core.db import transaction
@@ -310,12 +310,12 @@ async def test_an_unknown_caller_gets_the_nlus_journey(sqlite_sessions: sessionm
     await rasa.aclose()
 
 
-async def test_a_client_that_classifies_its_own_way_gives_no_parse() -> None:
-    class Classifying:
+async def test_the_prediction_keeps_its_parse_and_a_bare_prediction_gives_none() -> None:
+    class Bare:
         async def classify(self, said: str) -> Any:
-            return prediction_from_parse(kevin_parse(said))
+            return JourneyPrediction(journey="change_offer", confidence=0.45, acts=[])
 
-    prediction, parse = await context.classify(Classifying(), "je conteste encore les frais de roaming")
+    prediction, parse = await context.classify(Bare(), "je conteste encore les frais de roaming")
     assert (prediction.journey, parse) == ("change_offer", None)
     rasa = ParsingRasa(kevin_parse())
     prediction, parse = await context.classify(rasa, "je conteste encore les frais de roaming")
