@@ -84,7 +84,8 @@ function showPop(pop, sameCall) {
     $("journey").textContent = "analyse indisponible";
     $("confidence").textContent = "";
   } else if (!pop.journey) {
-    $("journey").textContent = "motif non précisé";
+    // greetings and fillers only (« bonjour », « allô oui »), or no reason at all: the caller has not said it yet
+    $("journey").textContent = "motif pas encore dit";
     $("confidence").textContent = "";
   } else {
     $("journey").textContent = pop.journey_label || pop.journey;
