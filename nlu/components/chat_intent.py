@@ -1,5 +1,5 @@
-"""The pipeline's last step: the message's intent by ``nlu.chat_intent.decide`` from the ranking of every intent
-and the chat classifier's (a fallback when nothing is clear). Replaces Rasa's FallbackClassifier: the ranking is
+"""The pipeline's last step: the message's intent by ``nlu.chat_intent.decide`` from the journeys' ranking and
+the chat classifiers' outputs (a fallback when nothing is clear). Replaces Rasa's FallbackClassifier: the ranking is
 kept as the classifier made it, so the screen pop still reads the journeys' own confidences."""
 
 from typing import Any
@@ -35,7 +35,7 @@ class ChatIntentDecider(GraphComponent):
             if not ranking:
                 continue
             name, confidence = chat_intent.decide(ranking, message.get(chat_intent.CHAT_RANKING),
-                                                  self.config["share"], self.config["chat_min"],
-                                                  self.config["threshold"])
+                                                  message.get(chat_intent.CHAT_PROBABILITY), self.config["share"],
+                                                  self.config["chat_min"], self.config["threshold"])
             message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
         return messages

@@ -10,6 +10,7 @@ seconds. See docs/nlu.md for the comparison.
 """
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from nlu.components.sentence_encoder import SentenceEncoder, encoder
-from nlu.journeys import CLAUSES, FIRST_REQUEST
+from nlu.journeys import CLAUSES, FIRST_REQUEST, JOURNEY_CODES
 from nlu.text.clauses import first_request, split_clauses
 from nlu.text.features import word_terms
 
@@ -53,12 +54,29 @@ def build(config: dict[str, Any]) -> Pipeline:
                                                           ensemble=False))
 
 
+def load_pipeline(path: Path) -> Pipeline:
+    """A pipeline saved by ``skops``, refusing any type outside the trusted modules (ValueError); the sentence
+    encoder's weights are loaded now, not on the first caller's parse."""
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if unsafe:
+        raise ValueError(f"refusing to load types {unsafe}")
+    pipeline = sio.load(path, trusted=untrusted)
+    if any(isinstance(block, SentenceEncoder) for _, block in pipeline.steps[0][1].transformer_list):
+        encoder()
+    return pipeline
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
+        # intents: "journeys" learns the caller reasons only (the chat intents have their own classifier,
+        # nlu.components.chat_classifier); "all" learns every intent of the training data
         return {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "C": 1.0, "calibration_folds": 5,
-                "random_state": 42, "ranking_length": 13, "sentence_weight": 0.75}
+                "random_state": 42, "ranking_length": 13, "sentence_weight": 0.75, "intents": "all"}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Pipeline | None = None) -> None:
@@ -73,7 +91,8 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)
+                    and (self.config["intents"] == "all" or m.get(INTENT) in JOURNEY_CODES)]
         if not examples:
             return self._resource
         texts = [m.get(TEXT) for m in examples]
@@ -93,21 +112,12 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "TfidfSvmIntentClassifier":
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / FILE
-                untrusted = sio.get_untrusted_types(file=path)
-                unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-                if unsafe:
-                    raise ValueError(f"refusing to load types {unsafe}")
-                pipeline = sio.load(path, trusted=untrusted)
+                pipeline = load_pipeline(directory / FILE)
         except ValueError as exc:
             log.warning("no trained intent classifier in the model (%s)", exc)
             return cls(config, model_storage, resource)
-        if any(isinstance(block, SentenceEncoder) for _, block in pipeline.steps[0][1].transformer_list):
-            encoder()  # load the weights now, not on the first caller's parse
         return cls(config, model_storage, resource, pipeline)
 
     def process(self, messages: list[Message]) -> list[Message]:

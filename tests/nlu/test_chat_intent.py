@@ -30,3 +30,11 @@ def test_nothing_clear_is_a_fallback() -> None:
 def test_without_the_chat_classifier_the_joint_ranking_s_chat_intents_are_used() -> None:
     joint = _r(affirm=0.5, deny=0.1, terminate=0.4)
     assert decide(joint, None, share=0.3, chat_min=0.2, threshold=0.3) == ("affirm", 0.5)
+
+
+def test_the_request_classifier_decides_chat_or_reason() -> None:
+    journeys = _r(terminate=0.7, billing_payment=0.3)
+    chat = _r(copilot_commitment_end=0.9, copilot_balance=0.1)
+    assert decide(journeys, chat, 0.8, share=0.5)[0] == "copilot_commitment_end"  # an advisor's request
+    assert decide(journeys, chat, 0.2, share=0.5)[0] == "terminate"  # a caller's reason typed in the chat
+    assert decide(journeys, _r(copilot_balance=0.15, deny=0.1), 0.8, share=0.5, chat_min=0.2)[0] == "terminate"
