@@ -27,3 +27,14 @@ def test_the_advisor_chat_conversations_pass_on_the_trained_model(tmp_path: Path
     assert run.returncode == 0, output[-3000:]
     # Every story was evaluated (an unreadable story file would make Rasa evaluate none and still exit 0).
     assert f"Correct:          {sum(s.read_text().count('- story:') for s in stories)} / " in output, output[-3000:]
+
+
+def test_rasa_data_validate_is_clean(tmp_path: Path) -> None:
+    """The domain, the NLU data, the rules and the stories agree, with no warning (an intent no rule uses, an
+    action the domain does not declare, a rule that contradicts another)."""
+    run = subprocess.run(
+        [str(rasa_executable()), "data", "validate", "--domain", "domain", "--data", "data", "--fail-on-warnings"],
+        cwd=ASSISTANT_DIR, env=rasa_env(), capture_output=True, text=True, timeout=600, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "No story structure conflicts found" in output, output[-3000:]
