@@ -28,11 +28,11 @@ def test_classify_keeps_order_and_survives_bad_lines() -> None:
     results = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r.get("id") for r in results] == ["a", None, 2, "empty", "long", None, "emoji", "control", "fillers",
                                               "english"]
-    assert results[0]["journey"] == "move" and "update_postal_address" in results[0]["acts"]
+    assert results[0]["journey"] == "move" and results[0]["acts"][0] == "move_address"
     assert results[2]["journey"] == "breakdown"
     assert "error" in results[1] and "error" in results[5]
-    for r in results[6:9] + [results[3]]:  # nothing said: out of scope for certain
-        assert (r["journey"], r["confidence"], r["secondary_journeys"]) == ("out_of_scope", 1.0, [])
+    for r in results[6:9] + [results[3], results[4]]:  # nothing said yet (« allô » is no reason): no journey
+        assert (r["journey"], r["confidence"], r["secondary_journeys"], r["acts"]) == (None, 0.0, [], [])
     for r in results[:1] + results[2:5] + results[6:]:
         assert set(r) == {"id", "journey", "confidence", "secondary_journeys", "acts", "entities"}
         assert 0.0 <= r["confidence"] <= 1.0
