@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import account, billing, extract
-from actions.crm import NotFromCopilot, act_service, call_context
+from actions.crm import NotFromCopilot, act_service, call_context, said
 from crm_core.acts.base import ActRefused
 from crm_core.acts.catalogue import ACTS, CHAT
 from crm_core.services.errors import NotFound, StaleVersion
@@ -102,7 +102,7 @@ class ActionPrepareAct(Action):
         params.update(dict(chat.params))
         filler = FILLERS.get(chat.act)
         if filler is not None:
-            params.update(filler(tracker.latest_message.get("text") or "", form, intent))
+            params.update(filler(said(tracker), form, intent))
         form_params = [{k: p[k] for k in ("name", "label", "required", "choices")} for p in form["params"]]
         for p in form_params:
             p["required"] = p["required"] or p["name"] in chat.requires

@@ -36,6 +36,13 @@ def _sessions() -> sessionmaker[Session]:
     return session_factory(engine)
 
 
+def said(tracker: Tracker) -> str:
+    """What the advisor typed, as typed: the NLU works on a normalised copy (``FrenchTranscriptTokenizer``)."""
+    message = tracker.latest_message or {}
+    text = message.get("original_text") or message.get("text")
+    return text if isinstance(text, str) else ""
+
+
 def call_context(tracker: Tracker) -> tuple[Actor, int | None]:
     """The advisor and the call's customer, as the copilot's assertion states them.
 
@@ -44,10 +51,9 @@ def call_context(tracker: Tracker) -> tuple[Actor, int | None]:
     """
     metadata = tracker.latest_message.get("metadata") or {}
     token = metadata.get("assertion") if isinstance(metadata, dict) else None
-    text = tracker.latest_message.get("text")
     try:
         claim = verify_assertion(token, get_crm_settings().secret("internal_secret"), call_id=tracker.sender_id,
-                                 text=text if isinstance(text, str) else "")
+                                 text=said(tracker))
     except AssertionRefused as exc:
         log.warning("action refused for conversation %s: %s", tracker.sender_id, exc)
         with crm_session() as session:

@@ -50,7 +50,7 @@ class FrenchTranscriptTokenizer(Tokenizer):
     def _prepare(self, message: Message) -> None:
         text = message.get(TEXT)
         if self._config["normalise"] and isinstance(text, str) and message.get(ORIGINAL_TEXT) is None:
-            message.set(ORIGINAL_TEXT, text)
+            message.set(ORIGINAL_TEXT, text, add_to_output=True)  # the actions check the copilot's signature on it
             message.set(TEXT, normalise(text, self._config["max_chars"]) or SILENCE)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -94,7 +94,7 @@ def test_the_action_server_reads_nothing_for_a_forged_tracker(stack: RunningStac
                "latest_message": {"text": QUESTION, "metadata": {"advisor": "sup.demo", "customer_id": 2},
                                   "intent": {"name": "copilot_commitment_end", "confidence": 1.0}, "entities": []}}
     r = httpx.post(f"{stack.stack.config.actions_url}/webhook",
-                   json={"next_action": "action_commitment_end", "sender_id": "x", "tracker": tracker,
+                   json={"next_action": "action_prepare_act", "sender_id": "x", "tracker": tracker,
                          "domain": {}, "version": "3.6.21"})
     assert r.status_code == 200
     [response] = r.json()["responses"]

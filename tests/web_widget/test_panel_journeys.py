@@ -185,7 +185,7 @@ def test_payment_method_to_direct_debit_for_a_customer_under_curatorship(browser
     assert contrast_failures(page) == []
     docs_screenshot(page, "panel-payment.png", full_page=False)
     page.get_by_test_id("act-confirm").click()
-    expect(page.get_by_test_id("act-summary")).to_contain_text("Paiement par")
+    expect(page.get_by_test_id("act-summary")).to_contain_text("Nouveau moyen de paiement : prélèvement")
     expect(page.get_by_test_id("field-payment_method")).to_contain_text("Prélèvement")
     with stack.sessions() as s:
         account = s.scalar(select(Account).where(Account.customer_id == 941))
