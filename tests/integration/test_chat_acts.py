@@ -55,7 +55,7 @@ def test_an_order_is_previewed_then_non_writes_nothing_and_oui_writes(stack: Run
     order = f"passe-le en prélèvement sur {NEW_IBAN}"
     code, preview = _cli(stack, "say", "--call", call, "--as", "n1.grenoble", order)
     assert code == 0 and _said(preview).endswith("Je confirme ?"), preview
-    assert "FR76 •••• •••• 0143" in _said(preview) and NEW_IBAN not in json.dumps(preview)
+    assert "FR76 •••• •••• 0143" in _said(preview) and NEW_IBAN not in json.dumps(preview["messages"])
     _, dropped = _cli(stack, "say", "--call", call, "--as", "n1.grenoble", "non")
     assert "rien modifié" in _said(dropped) and methods() == 0
 
