@@ -5,7 +5,8 @@ from typing import Any
 from actions import extract
 
 
-def update_contact_details(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+def update_contact_details(text: str, form: dict[str, Any], intent: str,
+                           entities: list[dict[str, Any]]) -> dict[str, Any]:
     """« change son mail en … » / « son nouveau numéro c'est le 06 … »: only the field the order is about."""
     if intent == "copilot_set_email":
         found = extract.email(text)
@@ -16,7 +17,8 @@ def update_contact_details(text: str, form: dict[str, Any], intent: str) -> dict
     return {}
 
 
-def give_rio(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+def give_rio(text: str, form: dict[str, Any], intent: str,
+             entities: list[dict[str, Any]]) -> dict[str, Any]:
     number = extract.phone(text)  # « le RIO du 06 … »: that line, if it is one of the customer's
     return {"line": number} if number else {}
 

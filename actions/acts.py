@@ -4,8 +4,9 @@ The flow, driven by the rules of ``assistant/data/rules/copilot.yml``:
 
 1. an order (``copilot_set_payment``…) → ``action_prepare_act``: the act's form is opened through the act
    service (filled from the call and the 360° view), completed from the words of the order by the journey's
-   module (``actions.account``, ``actions.billing``), and either a missing parameter is asked for (the form
-   ``act_param_form`` takes the next message as the answer) or the preview is shown with « Je confirme ? »;
+   module (``actions.account``, ``actions.billing``, ``actions.move``…), and either a missing parameter is
+   asked for (the form ``act_param_form`` takes the next message as the answer) or the preview is shown with
+   « Je confirme ? »;
 2. « oui » → ``action_confirm_act`` executes it; « non » → ``action_cancel_act`` drops it. Nothing is written
    before « oui ». An act that only reads is done at once.
 
@@ -18,7 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account, billing, extract
+from actions import account, billing, complaint, extract, move, offers, support, terminate
 from actions.crm import NotFromCopilot, act_service, call_context, said
 from crm_core.acts.base import ActRefused
 from crm_core.acts.catalogue import ACTS, CHAT
@@ -26,7 +27,8 @@ from crm_core.services.errors import NotFound, StaleVersion
 from crm_core.services.habilitations import NotAllowed
 from crm_core.services.validation import ValidationFailed
 
-FILLERS = {**account.FILLERS, **billing.FILLERS}
+FILLERS = {**account.FILLERS, **billing.FILLERS, **move.FILLERS, **terminate.FILLERS, **offers.FILLERS,
+           **support.FILLERS, **complaint.FILLERS}
 PENDING, NEEDS_INPUT, ANSWER = "act_pending", "act_needs_input", "act_answer"
 NO_CUSTOMER = "Aucun client n'est identifié sur cet appel : recherchez-le d'abord."
 REFUSALS = (ActRefused, NotAllowed, NotFound, StaleVersion)
@@ -102,7 +104,7 @@ class ActionPrepareAct(Action):
         params.update(dict(chat.params))
         filler = FILLERS.get(chat.act)
         if filler is not None:
-            params.update(filler(said(tracker), form, intent))
+            params.update(filler(said(tracker), form, intent, tracker.latest_message.get("entities") or []))
         form_params = [{k: p[k] for k in ("name", "label", "required", "choices")} for p in form["params"]]
         for p in form_params:
             p["required"] = p["required"] or p["name"] in chat.requires

@@ -8,7 +8,8 @@ from crm_core.text import fold
 KINDS = (("prelev", "direct_debit"), ("carte", "card"), ("cb", "card"), ("virement", "transfer"), ("cheque", "cheque"))
 
 
-def change_payment_method(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+def change_payment_method(text: str, form: dict[str, Any], intent: str,
+                          entities: list[dict[str, Any]]) -> dict[str, Any]:
     """« passe-le en prélèvement sur FR76 … »: the kind said (or implied by an IBAN) and the IBAN."""
     filled: dict[str, Any] = {}
     words = fold(text)
@@ -22,7 +23,8 @@ def change_payment_method(text: str, form: dict[str, Any], intent: str) -> dict[
     return filled
 
 
-def send_invoice_duplicate(text: str, form: dict[str, Any], intent: str) -> dict[str, Any]:
+def send_invoice_duplicate(text: str, form: dict[str, Any], intent: str,
+                           entities: list[dict[str, Any]]) -> dict[str, Any]:
     filled: dict[str, Any] = {}
     words = fold(text)
     if "courrier" in words or "poste" in words:

@@ -67,3 +67,70 @@ CANCEL_WORDS = {"non", "annule", "annuler", "stop", "laisse", "tomber", "abandon
 def is_cancel(text: str) -> bool:
     words = set(fold(text).replace(",", " ").replace(".", " ").split())
     return bool(words) and len(words) <= 4 and bool(words & CANCEL_WORDS)
+
+
+# Words that name a kind of line: « résilie sa box », « son forfait mobile ».
+FIXED_WORDS = ("box", "fixe", "internet", "fibre", "adsl", "tele", "tv", "decodeur")
+MOBILE_WORDS = ("mobile", "portable", "forfait", "smartphone", "sim", "telephone")
+_POSTCODE = re.compile(r"\b(\d{5})\b")
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:€|euros?|eur)\b", re.IGNORECASE)
+
+
+def choices_of(form: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return next((p.get("choices") or [] for p in form["params"] if p["name"] == name), [])
+
+
+def line(text: str, form: dict[str, Any], name: str = "line") -> str | None:
+    """The customer's line an order names: by its number, else by its kind (« la box », « son mobile »)."""
+    lines = choices_of(form, name)
+    number = phone(text)
+    if number:
+        digits = number[-9:]
+        found = [c for c in lines if digits in "".join(ch for ch in c["label"] if ch.isdigit())]
+        if len(found) == 1:
+            return str(found[0]["value"])
+    words = fold(text)
+    for kind_words, label_words in ((FIXED_WORDS, ("box",)), (MOBILE_WORDS, ("forfait", "mobile"))):
+        if any(re.search(rf"\b{w}", words) for w in kind_words):
+            found = [c for c in lines if any(w in fold(c["label"]) for w in label_words)]
+            if len(found) == 1:
+                return str(found[0]["value"])
+    return None
+
+
+def entity(entities: list[dict[str, Any]], name: str) -> Any:
+    return next((e.get("value") for e in entities or [] if e.get("entity") == name and e.get("value")), None)
+
+
+def address(text: str) -> dict[str, str]:
+    """« au 4 rue Pasteur 69007 Lyon »: the street, the postcode and the city around a postcode."""
+    found = _POSTCODE.search(text)
+    if not found:
+        return {}
+    before = re.split(r"\b(?:au|à|a|en|vers|dans)\s+(?=\d)", text[: found.start()], flags=re.IGNORECASE)[-1]
+    street = before.strip(" ,;:")
+    city = re.split(r"\s+(?:le|au|à partir|a partir|des|dès|début|fin|à compter|pour)\b|[,.;]", text[found.end():],
+                    flags=re.IGNORECASE)[0].strip(" ,;:")
+    filled = {"postcode": found.group(1)}
+    if street and any(ch.isdigit() for ch in street[:4]):
+        filled["address_line"] = street
+    if city:
+        filled["city"] = city
+    return filled
+
+
+def amount(text: str, entities: list[dict[str, Any]] | None = None) -> str | None:
+    found = _AMOUNT.search(text)
+    return found.group(1).replace(",", ".") if found else entity(entities or [], "amount")
+
+
+def after(text: str, *markers: str) -> str | None:
+    """What follows the first of the markers (« ouvre un ticket : plus d'internet » → « plus d'internet »)."""
+    folded = fold(text)
+    for marker in markers:
+        at = folded.find(marker)
+        if at >= 0:
+            rest = text[at + len(marker):].strip(" :,-–—")
+            if len(rest) >= 3:
+                return rest
+    return None
