@@ -361,6 +361,15 @@ CHAT_INTENTS: tuple[ChatIntent, ...] = (
                requires=("contact_phone",)),
     ChatIntent("copilot_give_rio", "donne-moi son RIO", act="give_rio"),
     ChatIntent("copilot_send_duplicate", "envoie-lui un duplicata de sa facture", act="send_invoice_duplicate"),
+    # every journey's main act, ordered in a sentence
+    ChatIntent("copilot_move", "il déménage au 4 rue Pasteur 69007 Lyon le 15 janvier", act="move_address"),
+    ChatIntent("copilot_terminate", "résilie sa box au 31 décembre", act="register_termination"),
+    ChatIntent("copilot_withdraw", "enregistre sa rétractation pour la commande", act="register_withdrawal"),
+    ChatIntent("copilot_create_customer", "crée-lui une fiche client", act="create_customer"),
+    ChatIntent("copilot_change_offer", "passe sa box sur la fibre 1 Gb", act="change_offer"),
+    ChatIntent("copilot_open_ticket", "ouvre un ticket : plus d'internet depuis hier soir", act="open_ticket"),
+    ChatIntent("copilot_open_complaint", "ouvre une réclamation sur sa facture", act="open_complaint"),
+    ChatIntent("copilot_gesture", "fais-lui un geste de 10 euros", act="grant_gesture"),
 )
 CHAT: dict[str, ChatIntent] = {c.intent: c for c in CHAT_INTENTS}
 # Answers to the copilot's « Je confirme ? »: nothing is written before « oui ».

@@ -2,11 +2,12 @@
 preview and « Je confirme ? », nothing written before « oui », refusals in French, forged requests refused."""
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 import actions.crm
 from actions.acts import ActionAskActAnswer, ActionCancelAct, ActionConfirmAct, ActionPrepareAct
-from tests.actions.conftest import run, signed
+from tests.actions.conftest import run, signed, tracker
 from tests.conftest import count_rows
 
 NEW_IBAN = "FR1420041010050500013M02606"
@@ -132,3 +133,21 @@ def test_an_order_not_signed_by_the_copilot_for_this_message_does_nothing(crm: s
     assert count_rows(crm, "SELECT count(*) FROM trace_events WHERE name LIKE 'act.%' OR name = 'customer.read'") == 0
     assert count_rows(crm, "SELECT count(*) FROM trace_events WHERE name='security.assertion_rejected' "
                       "AND call_id='call-42'") == 1
+
+
+def test_a_move_ordered_in_a_sentence_is_previewed_then_done(crm: sessionmaker[Session]) -> None:
+    text = "elle déménage au 10 rue de Crimée 75019 Paris le 15 janvier"
+    dispatcher = CollectingDispatcher()
+    moved = tracker(text, "copilot_move", signed("n1.demo", 1, text))
+    moved.latest_message["entities"] = [{"entity": "date", "value": "2027-01-15"}]  # as the NLU finds it
+    events = ActionPrepareAct().run(dispatcher, moved, {})
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    [preview] = dispatcher.messages
+    assert preview["text"].endswith("Je confirme ?"), preview["text"]
+    assert "10 rue de Crimée, 75019 Paris" in preview["text"]
+    assert slots["act_pending"]["params"] == {"address_line": "10 rue de Crimée", "postcode": "75019",
+                                              "city": "Paris", "move_date": "2027-01-15"}
+    assert count_rows(crm, "SELECT count(*) FROM customer_events WHERE customer_id = 1 AND kind = 'move'") == 0
+    [done], _ = run(ActionConfirmAct(), "oui", "affirm", slots={"act_pending": slots["act_pending"]})
+    assert done["text"].startswith("C'est fait."), done["text"]
+    assert count_rows(crm, "SELECT count(*) FROM customer_events WHERE customer_id = 1 AND kind = 'move'") == 1
