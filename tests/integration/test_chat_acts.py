@@ -74,3 +74,14 @@ def test_another_advisor_cannot_talk_into_the_call(stack: RunningStack) -> None:
     code, reply = _cli(stack, "say", "--call", call, "--as", "n2.demo", "il doit combien ?")
     assert code == 1 and reply["error"] == "Cet appel ne vous est pas attribué : action refusée."
     assert reply["messages"] == []
+
+
+@pytest.mark.parametrize("message", ["what is the weather like in Paris tomorrow?", "x" * 2000, "   ?!   "])
+def test_odd_messages_get_an_answer_and_write_nothing(stack: RunningStack, message: str) -> None:
+    call = _open_call(stack, "07 12 34 56 78", "ma box ne marche plus", "n1.demo")
+    with stack.sessions() as s:
+        before = s.execute(text("SELECT count(*) FROM trace_events WHERE name = 'act.done'")).scalar_one()
+    code, reply = _cli(stack, "say", "--call", call, "--as", "n1.demo", message)
+    assert code == 0 and _said(reply), reply  # a French answer (what it understood, or what it can do)
+    with stack.sessions() as s:
+        assert s.execute(text("SELECT count(*) FROM trace_events WHERE name = 'act.done'")).scalar_one() == before
