@@ -282,7 +282,7 @@ class GrantPaymentExtension(Act):
                              f"soit le {fr_date(latest)}.", "until")
         due = case.amount_due if case else (-account.balance if account.balance < 0
                                             else sum((i.amount for i in unpaid), Decimal("0.00")))
-        plan = Plan(f"Délai de paiement accordé jusqu'au {fr_date(until)} pour {euros(due)}.",
+        plan = Plan(f"Délai de paiement jusqu'au {fr_date(until)} pour {euros(due)}.",
                     [Change("collection", "Délai de paiement", "aucun", f"jusqu'au {fr_date(until)}")],
                     details=[("Montant dû", euros(due)), ("Échéance actuelle", fr_date(current)),
                              ("Qualité payeur", PAYER_QUALITY.get(account.payer_quality, account.payer_quality))],

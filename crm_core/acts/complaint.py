@@ -158,7 +158,7 @@ class OpenComplaint(Act):
                              "complétez-la ou escaladez-la plutôt que d'en ouvrir une autre.", "summary")
         due = ctx.today + timedelta(days=COMPLAINT_ANSWER_DAYS)
         summary = text if len(text) <= 300 else text[:299] + "…"
-        plan = Plan(f"Réclamation ouverte, réponse due au plus tard le {fr_date(due)}.",
+        plan = Plan(f"Nouvelle réclamation, réponse due au plus tard le {fr_date(due)}.",
                     [Change("ongoing_events", "Réclamation", "—", f"ouverte le {fr_date(ctx.today)} : {summary}")],
                     facts={"due_on": due.isoformat()})
         plan.warnings += [f"Une autre réclamation est en cours ({_event_text(e)}) : vérifiez qu'il ne s'agit pas "
@@ -191,7 +191,7 @@ class EscalateComplaint(Act):
                              f"{fr_date(since.opened_on if since else None)}.")
         due = ctx.today + timedelta(days=ESCALATION_ANSWER_DAYS)
         note: str = params["note"]
-        plan = Plan(f"Réclamation du {fr_date(complaint.opened_on)} escaladée ; rappel du niveau 2 au plus tard "
+        plan = Plan(f"Escalade de la réclamation du {fr_date(complaint.opened_on)} ; rappel du niveau 2 au plus tard "
                     f"le {fr_date(due)}.",
                     [Change("ongoing_events", _complaint_label(complaint), "en cours", "escaladée")],
                     details=[("Réclamation", complaint.summary), ("Motif de l'escalade", note)],
@@ -237,7 +237,7 @@ class GrantGesture(Act):
         already = history.count(reason)
         complaint = next(iter(complaints(ctx, ("complaint",), "open")), None)
         changes = [Change("gestures", "Geste commercial", "—", f"{euros(amount)} — {reason}")]
-        plan = Plan(f"Geste commercial de {euros(amount)} accordé ({reason}).", changes,
+        plan = Plan(f"Geste commercial de {euros(amount)} ({reason}).", changes,
                     facts={"amount": str(amount), "recurring": already > 0, "opportunist": history.opportunist()})
         if history.opportunist():
             plan.warnings.append(f"Client signalé opportuniste ({history.describe()}) : geste accordé par décision "

@@ -191,7 +191,7 @@ class CancelOrder(_OrderAct):
         self.changeable(order, "l'annuler")
         pending = [s.label for s in order.steps if s.status == "pending"]
         reason = params.get("reason", "")
-        plan = Plan(f"Commande {order.number} ({order.kind}) annulée.",
+        plan = Plan(f"Annulation de la commande {order.number} ({order.kind}).",
                     [Change("orders", f"Commande {order.number}", ORDER_STATUS.get(order.status, order.status),
                             "annulée")],
                     details=[("Commande", f"{order.number} — {order.kind} du {fr_date(order.placed_on)}"),
