@@ -70,7 +70,7 @@ def is_cancel(text: str) -> bool:
 
 
 # Words that name a kind of line: « résilie sa box », « son forfait mobile ».
-FIXED_WORDS = ("box", "fixe", "internet", "fibre", "adsl", "tele", "tv", "decodeur")
+FIXED_WORDS = ("box", "fixe", "internet", "fibre", "adsl", "tele", "tv", "decodeur", "wifi", "wi-fi", "ethernet")
 MOBILE_WORDS = ("mobile", "portable", "forfait", "smartphone", "sim", "telephone")
 _POSTCODE = re.compile(r"\b(\d{5})\b")
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:€|euros?|eur)\b", re.IGNORECASE)

@@ -20,6 +20,7 @@ def test_the_line_is_named_by_its_kind_or_its_number() -> None:
     assert extract.line("coupe son forfait mobile", LINES) == "1"
     assert extract.line("la ligne 09 72 12 34 56", LINES) == "2"
     assert extract.line("résilie tout", LINES) is None
+    assert extract.line("coupures wifi tous les soirs", LINES) == "2"
     filled = terminate.register_termination("résilie sa box au 31 décembre", LINES, "copilot_terminate",
                                             [{"entity": "date", "value": "2026-12-31"}])
     assert filled == {"line": "2", "termination_date": "2026-12-31"}
