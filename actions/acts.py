@@ -16,7 +16,7 @@ The act itself (habilitation, rules, transaction, trace) is ``crm_core.acts.serv
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import account, billing, complaint, extract, move, offers, support, terminate
@@ -30,6 +30,7 @@ from crm_core.services.validation import ValidationFailed
 FILLERS = {**account.FILLERS, **billing.FILLERS, **move.FILLERS, **terminate.FILLERS, **offers.FILLERS,
            **support.FILLERS, **complaint.FILLERS}
 PENDING, NEEDS_INPUT, ANSWER = "act_pending", "act_needs_input", "act_answer"
+FORM = "act_param_form"
 NO_CUSTOMER = "Aucun client n'est identifié sur cet appel : recherchez-le d'abord."
 REFUSALS = (ActRefused, NotAllowed, NotFound, StaleVersion)
 
@@ -40,8 +41,10 @@ def _done(dispatcher: CollectingDispatcher, text: str, custom: dict[str, Any] | 
 
 
 def _ask(pending: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """Ask for one value with the form; after an answer, the next value too (the form comes next whatever the
+    rules matched: ``FollowupAction``)."""
     pending["missing"] = name
-    return [SlotSet(PENDING, pending), SlotSet(NEEDS_INPUT, True), SlotSet(ANSWER, None)]
+    return [SlotSet(PENDING, pending), SlotSet(NEEDS_INPUT, True), SlotSet(ANSWER, None), FollowupAction(FORM)]
 
 
 def outcome_text(outcome: dict[str, Any]) -> str:
