@@ -151,3 +151,18 @@ def test_a_move_ordered_in_a_sentence_is_previewed_then_done(crm: sessionmaker[S
     [done], _ = run(ActionConfirmAct(), "oui", "affirm", slots={"act_pending": slots["act_pending"]})
     assert done["text"].startswith("C'est fait."), done["text"]
     assert count_rows(crm, "SELECT count(*) FROM customer_events WHERE customer_id = 1 AND kind = 'move'") == 1
+
+
+def test_after_an_answer_the_next_missing_value_is_asked_by_the_form(crm: sessionmaker[Session]) -> None:
+    dispatcher = CollectingDispatcher()
+    first = tracker("crée-lui une fiche client", "copilot_create_customer", signed("n1.demo", None,
+                                                                                  "crée-lui une fiche client"))
+    events = ActionPrepareAct().run(dispatcher, first, {})
+    pending = next(e["value"] for e in events if e.get("name") == "act_pending")
+    assert pending["missing"] == "civility"
+    answer = tracker("2", "out_of_scope", signed("n1.demo", None, "2"),
+                     slots={"act_pending": pending, "act_answer": "2"})
+    events = ActionPrepareAct().run(CollectingDispatcher(), answer, {})
+    pending = next(e["value"] for e in events if e.get("name") == "act_pending")
+    assert pending["params"]["civility"] == "M." and pending["missing"] == "first_name"
+    assert any(e["event"] == "followup" and e["name"] == "act_param_form" for e in events)  # whatever the rules
