@@ -7,7 +7,7 @@ people. ``build`` shows the fields the actor may see, from the file as ``permiss
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from crm_core.acts.catalogue import label_for as journey_label
+from crm_core.acts.slots import slot_label
 from crm_core.core import clock
 from crm_core.models import (
     Account,
@@ -29,6 +30,7 @@ from crm_core.models import (
     Order,
     TraceEvent,
 )
+from crm_core.models.support import Appointment, Ticket
 from crm_core.services import eligibility as elig
 from crm_core.services import fields as catalogue
 from crm_core.services import formatting as fmt
@@ -53,6 +55,8 @@ class CustomerFile:
     equipment: list[Equipment]
     gestures: list[CommercialGesture]
     eligibility: list[elig.Verdict] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)  # open support tickets
+    appointments: list[Appointment] = field(default_factory=list)  # technicians' visits still to come
     today: date = field(default_factory=clock.today)
 
     @property
@@ -97,6 +101,12 @@ def load_file(session: Session, customer: Customer, today: date | None = None) -
                                       .order_by(desc(CommercialGesture.granted_on)).limit(5))),
         today=today or clock.today(),
     )
+    file.tickets = list(session.scalars(select(Ticket).where(Ticket.customer_id == cid, Ticket.status == "open")
+                                        .order_by(Ticket.opened_on)))
+    file.appointments = list(session.scalars(
+        select(Appointment).where(Appointment.customer_id == cid, Appointment.status == "booked",
+                                  Appointment.starts_at >= datetime.combine(file.today, time(0), UTC))
+        .order_by(Appointment.starts_at)))
     held = {li.offer_code for li in customer.lines}
     ctx = elig.context_for(session, customer, account_ids,
                                   file.account.payer_quality if file.account else "good", file.today)
@@ -366,7 +376,19 @@ def _events(f: CustomerFile, with_collection: bool) -> tuple[Any, Display]:
                 f"({fmt.eur(sum((g.amount for g in granted), Decimal(0)))})" if granted else "")
         display.append(f"{fmt.EVENT_KINDS.get(e.kind, e.kind)} depuis le {fmt.d(e.opened_on)}"
                        + (f", échéance {fmt.d(e.due_on)}" if e.due_on else "") + f" : {e.summary}{paid}")
+    for t in f.tickets:
+        value.append({"kind": "ticket", "id": t.id, "opened_on": t.opened_on.isoformat(), "journey": t.journey,
+                      "summary": t.summary, "last_step": t.last_step})
+        resume = f" — reprendre à : {t.last_step}" if t.last_step else ""
+        display.append(f"Ticket n° {t.id} ouvert le {fmt.d(t.opened_on)} : {t.summary.splitlines()[-1][:200]}"
+                       f"{resume}")
+    for a in f.appointments:
+        value.append({"kind": "appointment", "id": a.id, "starts_at": a.starts_at.isoformat(), "type": a.kind})
+        display.append(f"Rendez-vous technicien ({APPOINTMENT_KINDS.get(a.kind, a.kind)}) : {slot_label(a.starts_at)}")
     return value, display or "Aucun événement en cours"
+
+
+APPOINTMENT_KINDS = {"repair": "dépannage", "installation": "installation", "move": "déménagement"}
 
 
 def _history_summary(t: TraceEvent, label: str) -> str:

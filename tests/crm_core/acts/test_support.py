@@ -297,3 +297,18 @@ def test_a_script_for_another_line_or_an_unknown_step_is_refused(acts: Acts, ses
                                                "steps": ["canal"]})
     assert _tickets(sessions, CAMILLE_BOX) == [] and _tickets(sessions, CAMILLE_MOBILE) == []
     assert [t["act"] for t in traces(sessions, "act.refused")] == ["run_script"] * 3
+
+
+def test_the_open_ticket_and_the_coming_visit_show_in_the_360(acts: Acts, sessions: sessionmaker[Session]) -> None:
+    from crm_core.services.customers import CustomerService
+    from tests.factories import advisor
+
+    acts().execute("open_ticket", CAMILLE, {"line": str(CAMILLE_BOX), "summary": "Plus d'internet depuis hier soir"})
+    acts().execute("book_technician", CAMILLE, {"line": str(CAMILLE_BOX), "slot": FIRST_SLOT})
+    with sessions() as s:
+        view = CustomerService(s, advisor("n2_technical")).view360(CAMILLE)
+    events = next(f for b in view["blocks"] for f in b["fields"] if f["name"] == "ongoing_events")
+    shown = " ".join(events["display"])
+    assert "Plus d'internet depuis hier soir" in shown and "Ticket n°" in shown
+    assert "Rendez-vous technicien (dépannage) : mercredi 02/12/2026 8 h – 12 h" in shown
+    assert {v["kind"] for v in events["value"]} >= {"ticket", "appointment"}
