@@ -88,4 +88,4 @@ def test_customer_search_api_and_habilitations(client: TestClient) -> None:
 def test_the_panel_page_is_served(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and "Copilote" in r.text
-    assert client.get("/static/panel.js").status_code == 200
+    assert client.get("/static/js/main.js").status_code == 200

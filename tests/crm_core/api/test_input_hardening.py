@@ -178,7 +178,7 @@ def test_an_out_of_range_version_is_a_422_in_french(api: TestClient, sessions: s
 # -- 405 -------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("PUT", "/static/panel.css", "GET, HEAD"),
-    ("DELETE", "/static/panel.js", "GET, HEAD"),
+    ("DELETE", "/static/js/main.js", "GET, HEAD"),
     ("POST", "/", "GET"),
     ("DELETE", "/api/me", "GET"),
     ("PUT", "/api/customers", "GET"),
