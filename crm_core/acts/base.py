@@ -68,6 +68,14 @@ class ActContext:
     call_id: str | None = None
     hints: Mapping[str, Any] = field(default_factory=dict)  # what the call already said (entities, number)
     journey: str | None = None  # the call's journey the act is done for, when known
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time in this run of the act, its result after: a read that the choices, the
+        checks and the plan all need is done once."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def can_see(self, field_name: str) -> bool:
         return can_see(self.actor.permissions, field_name)
@@ -83,7 +91,8 @@ class ActContext:
 
     def account(self) -> Account | None:
         customer = self.require_customer()
-        return self.session.scalar(select(Account).where(Account.customer_id == customer.id).order_by(Account.id))
+        return self.once("account", lambda: self.session.scalar(
+            select(Account).where(Account.customer_id == customer.id).order_by(Account.id)))
 
     def lines(self, kind: str | None = None) -> list[Line]:
         if self.customer is None:

@@ -49,7 +49,12 @@ def _delivered_on(order: Order) -> date | None:
 
 
 def targets(ctx: ActContext) -> list[Target]:
-    """What the customer subscribed or bought: lines not terminated, orders, equipment bought (if shown)."""
+    """What the customer subscribed or bought: lines not terminated, orders, equipment bought (if shown); read
+    once per run of the act (the choices, the defaults and the plan all ask)."""
+    return ctx.once("withdrawal_targets", lambda: _read_targets(ctx))
+
+
+def _read_targets(ctx: ActContext) -> list[Target]:
     customer = ctx.require_customer()
     found: list[Target] = []
     for line in ctx.lines():
