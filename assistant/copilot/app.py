@@ -9,17 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from assistant.copilot import calls_api, health, panel_ws
+from assistant.copilot import calls_api, health, panel_ws, transfers_api
 from assistant.copilot.nlu_client import RasaClient
 from assistant.copilot.origins import origin_allowed
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
 from assistant.copilot.settings import CopilotSettings, get_copilot_settings
+from assistant.copilot.transfer_desk import TransferDesk
 from assistant.copilot.warmup import Warmup, run_warmup
 from crm_core.api import problems
 from crm_core.api.routes import acts, auth, customers, habilitations, session
 from crm_core.core.config import CrmSettings, get_crm_settings, is_loopback
 from crm_core.core.db import create_schema, get_engine, session_factory
+from crm_core.transfers import routing as transfer_routing
 from telephony_bridge.events import CallEvent
 from telephony_bridge.websocket import bridge_router
 from web_widget import mount_panel
@@ -37,6 +39,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     settings = settings or get_copilot_settings()
     crm = crm or get_crm_settings()
     dev_sign_in = dev_sign_in_enabled(settings, crm)
+    routing = transfer_routing.load(settings.transfer_routing)  # a wrong file stops here, in French
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +55,9 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
                                              assertion_ttl_s=crm.assertion_ttl_s,
                                              idle_timeout_s=settings.call_idle_timeout_s)
         app.state.calls.start()
+        with app.state.session_factory() as session:
+            transfer_routing.check_baskets(routing, session, str(settings.transfer_routing or "routing.yml"))
+        app.state.transfers = TransferDesk(app.state.session_factory, app.state.calls, app.state.hub, routing)
         app.state.warmup = Warmup()
         warming = asyncio.create_task(run_warmup(app.state.warmup, app.state.session_factory, app.state.rasa,
                                                  crm.secret("internal_secret")), name="warm-up")
@@ -81,6 +87,9 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(acts.journeys_router)
     app.include_router(habilitations.router)
     app.include_router(calls_api.router)
+    app.include_router(transfers_api.calls)
+    app.include_router(transfers_api.transfers)
+    app.include_router(transfers_api.baskets)
     if crm.oidc_jwks_url is None:
         app.include_router(session.router)
     if dev_sign_in:

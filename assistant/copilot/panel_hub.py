@@ -8,13 +8,16 @@ may read in the 360°. A panel whose token has expired gets nothing more.
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from crm_core.models.base import utcnow
 from crm_core.services import permission_filter
-from crm_core.services.habilitations import CALL_SUPERVISE
+from crm_core.services.fields import can_see
+from crm_core.services.habilitations import CALL_SUPERVISE, TRANSFER_RECEIVE
+from crm_core.transfers import handover
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ class Subscriber:
     permissions: frozenset[str] = frozenset()
     centre: str | None = None
     expires_at: datetime | None = None  # the panel's token expiry: nothing is delivered after it
+    profile: str | None = None  # the advisor's business profile (level-2 teams receive transfers by profile)
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
 
     @property
@@ -51,8 +55,8 @@ class PanelHub:
 
     def subscribe(self, advisor: str, call_id: str | None = None,
                   permissions: frozenset[str] = frozenset(), centre: str | None = None,
-                  expires_at: datetime | None = None) -> Subscriber:
-        sub = Subscriber(advisor, call_id, permissions, centre, expires_at)
+                  expires_at: datetime | None = None, profile: str | None = None) -> Subscriber:
+        sub = Subscriber(advisor, call_id, permissions, centre, expires_at, profile)
         self._subscribers.add(sub)
         return sub
 
@@ -74,8 +78,23 @@ class PanelHub:
                    if sub.supervises and (sub.expires_at is None or now < sub.expires_at)
                    and (sub.call_id is None or sub.call_id == message.get("call_id")))
 
+    def publish_receivers(self, message: dict[str, Any], profiles: Iterable[str],
+                          with_handover: bool = True) -> list[tuple[str, list[str]]]:
+        """A transfer's message for the panels of a level-2 team (its receiving profiles, ``transfer:receive``):
+        each gets the handover cut to what its advisor may see. Returns, per panel reached, the advisor and the
+        360° fields the handover showed them (the read is traced by the caller)."""
+        now, wanted, reached = utcnow(), set(profiles), []
+        for sub in list(self._subscribers):
+            if (sub.profile in wanted and TRANSFER_RECEIVE in sub.permissions and sub.call_id is None
+                    and (sub.expires_at is None or now < sub.expires_at)):
+                if self._put(sub, message) and with_handover:
+                    shown = message.get("transfer", {}).get("handover", {})
+                    reached.append((sub.advisor, sorted({f["field"] for f in shown.get("customer_facts") or []
+                                                         if can_see(sub.permissions, f["field"])})))
+        return reached
+
     def _put(self, sub: Subscriber, message: dict[str, Any]) -> int:
-        shown = permission_filter.pop(message, sub.permissions) if message.get("type") == "screen_pop" else message
+        shown = _for(message, sub.permissions)
         try:
             sub.queue.put_nowait(shown)
             return 1
@@ -85,3 +104,17 @@ class PanelHub:
 
     def __len__(self) -> int:
         return len(self._subscribers)
+
+
+def _for(message: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
+    """The message as a panel with ``permissions`` may see it: the pop and a transfer's handover through the
+    one permission filter."""
+    if message.get("type") == "screen_pop":
+        return permission_filter.pop(message, permissions)
+    transfer = message.get("transfer")
+    if isinstance(transfer, dict) and "handover" in transfer:
+        return {**message, "transfer": {**transfer,
+                                        "handover": handover.for_reader(transfer["handover"], permissions),
+                                        "edited_text": permission_filter.masked(transfer.get("edited_text"),
+                                                                                permissions)}}
+    return message

@@ -59,7 +59,7 @@ async def panel(
         await ws.send_json(pm.error(str(exc)))
         await ws.close(code=4401, reason="authentication required")
         return
-    sub = hub.subscribe(actor.login, call_id, actor.permissions, actor.centre, claims.expires_at)
+    sub = hub.subscribe(actor.login, call_id, actor.permissions, actor.centre, claims.expires_at, actor.profile)
 
     async def pump() -> None:
         while True:
@@ -119,6 +119,7 @@ async def _on_frame(ws: WebSocket, raw: str | bytes | None, sub: Subscriber, sta
             return
         state["actor"] = renewed
         sub.permissions, sub.centre, sub.expires_at = renewed.permissions, renewed.centre, claims.expires_at
+        sub.profile = renewed.profile
         sub.queue.put_nowait(_hello(renewed, claims, kind="renewed"))
         manager.renewed(renewed)
         return

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,7 @@ class CallSession:
     journey: str | None = None  # set by the advisor when the NLU's journey was wrong (``correct_journey``)
     nlu_status: str = "no_reason"  # ok | unavailable | no_reason
     popped_to: str | None = None  # the advisor whose panel got the last pop
+    shared: set[str] = field(default_factory=set)  # level-2 advisors who took the call's transfer
     expired: bool = False
     started_at: str = field(default_factory=lambda: utcnow().isoformat())
     last_event: float = field(default_factory=time.monotonic)
@@ -73,7 +74,7 @@ class CallSession:
 
     def owner(self, active: bool = True) -> CallOwner:
         return CallOwner(self.call_id, self.agent, self.agent_centre, active,
-                         self.customer.id if self.customer is not None else None)
+                         self.customer.id if self.customer is not None else None, frozenset(self.shared))
 
 
 class CallSessionManager:
@@ -102,6 +103,8 @@ class CallSessionManager:
         self._reaper: asyncio.Task[None] | None = None
         self.calls: dict[str, CallSession] = {}
         self.recent: OrderedDict[str, tuple[float, CallOwner]] = OrderedDict()
+        # the bridge moved a call (transferred_warm / transferred_cold): the transfer desk attaches it
+        self.on_transfer: Callable[[str, str, str | None], Awaitable[None]] | None = None
 
     def start(self) -> None:
         """Start expiring silent calls (the app's lifespan calls it)."""
@@ -163,6 +166,8 @@ class CallSessionManager:
             if reason_changed and call.popped_to:  # the reason came after the pop: update the panel
                 await self._push_pop(call)
         else:
+            if event.event in TRANSFERS and self.on_transfer is not None:
+                await self.on_transfer(call.call_id, event.event.value, call.agent)
             previous = call.popped_to
             call.state = "expired" if name == "call.expired" else event.event.value
             update = {"type": "call_update", "call_id": call.call_id, "state": call.state}
@@ -250,7 +255,7 @@ class CallSessionManager:
             return
         call.prediction, call.parse, call.nlu_status = prediction, parse, "ok"
         self._trace("nlu.predicted", call, journey=prediction.journey, confidence=prediction.confidence,
-                    intent=prediction.intent, entities=prediction.entities)
+                    intent=prediction.intent, entities=prediction.entities, text=text[:1000])
 
     def _trace(self, name: str, call: CallSession, actor: Actor = COPILOT, **data: Any) -> None:
         self._traces.record(name, actor, call_id=call.call_id,
@@ -330,6 +335,37 @@ class CallSessionManager:
         return {"call_id": call_id, "journey": journey, "journey_label": label_for(journey), "replaced": replaced,
                 "acts": self.pop_message(call)["acts"]}
 
+    # -- transfers (assistant.copilot.transfer_desk) -------------------------------------------------------
+    async def share(self, call_id: str, login: str) -> bool:
+        """A level-2 advisor took the call's transfer: they may act on the live call too (chat, acts) and get its
+        pop. False when the call is no longer live."""
+        call = self.calls.get(call_id)
+        if call is None or call.expired:
+            return False
+        call.shared.add(login)
+        await self._pop_to(call, login)
+        return True
+
+    async def reopen(self, call_id: str, advisor: Actor, customer_id: int | None, reason: str | None,
+                     journey: str | None) -> None:
+        """A cold transfer of an ended call taken by a level-2 advisor: the call is live again for them, with its
+        customer, reason and journey, and its copilot conversation (the same Rasa tracker) goes on."""
+        call = CallSession(call_id, agent=advisor.login, agent_centre=advisor.centre, state="transferred_cold",
+                           reason=reason, journey=journey, nlu_status="ok" if journey else "no_reason")
+        if customer_id is not None:
+            await self._set_customer(call, customer_id, advisor)
+        self.recent.pop(call_id, None)
+        self.calls[call_id] = call
+        call.worker = asyncio.create_task(self._work(call), name=f"call-{call_id}")
+        self._trace("call.reopened", call, advisor.on_call(call_id), agent=advisor.login)
+        await self._push_pop(call)
+
+    async def _pop_to(self, call: CallSession, login: str) -> None:
+        message = self.pop_message(call)
+        delivered = self._hub.publish(message, login, None)
+        self._trace("screen_pop.sent", call, journey=message["journey"], identified=call.identified,
+                    panels=delivered, nlu_status=call.nlu_status, agent=login, shared=True)
+
     def hints(self, call_id: str) -> dict[str, Any]:
         """What the call said, to fill an act's form: the caller's number and the entities of the reason."""
         call = self.calls.get(call_id)
@@ -343,15 +379,18 @@ class CallSessionManager:
         """The advisor picked the customer by hand (unknown number): re-pop with them."""
         require_call(self, advisor, call_id, door="panel.attach_customer", active=True)
         call = self.calls[call_id]
+        await self._set_customer(call, customer_id, advisor)
+        await self._push_pop(call)
 
+    async def _set_customer(self, call: CallSession, customer_id: int, advisor: Actor) -> None:
+        """The call is about this customer: read (traced, as ``advisor``) with the situation the pop needs."""
         def read() -> tuple[CustomerPublic, context.Situation]:
             with transaction(self._db) as db:
-                return (CustomerService(db, advisor.on_call(call_id)).get(customer_id),
-                        context.read_situation(db, customer_id, COPILOT.on_call(call_id)))
+                return (CustomerService(db, advisor.on_call(call.call_id)).get(customer_id),
+                        context.read_situation(db, customer_id, COPILOT.on_call(call.call_id)))
 
         call.customer, call.situation = await asyncio.to_thread(read)
         call.identified = True
-        await self._push_pop(call)
 
     async def chat(self, call_id: str, text: str, advisor: Actor) -> dict[str, Any]:
         """Relay an advisor's message to the call's Rasa conversation (sender = call id), with the copilot's

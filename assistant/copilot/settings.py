@@ -1,4 +1,5 @@
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,7 @@ class CopilotSettings(BaseSettings):
     health_timeout_s: float = 1.0
     low_confidence: float = 0.5
     call_idle_timeout_s: float = 7200.0  # a call with no event for this long is expired (ended, traced)
+    transfer_routing: Path | None = None  # the site's transfer routing file (default: crm_core/transfers/routing.yml)
 
 
 @lru_cache

@@ -167,6 +167,9 @@ class Act:
     parameter's values depend on the customer)."""
 
     code: ClassVar[str]
+    # Keys of the plan's facts the ``act.done`` trace keeps as the act's result (diagnostics: what was tried and
+    # what came of it), for the handover of a transfer and the steering.
+    traced_facts: ClassVar[tuple[str, ...]] = ()
 
     @property
     def spec(self) -> ActSpec:

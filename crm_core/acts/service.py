@@ -121,9 +121,14 @@ class ActService:
                 ctx.customer.updated_at = clock.now()  # the customer's version moves on
             ctx.session.flush()
             customer = ctx.customer
+            # ``summary`` and ``result`` show what the act read and changed: the trace shows them only to whom
+            # may see every field in ``shows`` (``permission_filter.trace``)
             tracing.record(ctx.session, "act.done", self.actor, customer_id=customer.id if customer else None,
                            act=code, label=act.spec.label, journey=journey, writes=act.spec.writes,
-                           changes=self._traced(plan), ref=_jsonable(plan.facts.get("ref")))
+                           changes=self._traced(plan), ref=_jsonable(plan.facts.get("ref")),
+                           summary=(said or plan.summary)[:600],
+                           result=_jsonable({k: plan.facts.get(k) for k in act.traced_facts}),
+                           shows=sorted({*act.spec.reads, *(c.field for c in plan.changes)}))
             return self._outcome(act.spec, plan, ctx, "done", said or plan.summary)
 
         return self._run(act, customer_id, {}, execute, stage="execute", version=version, journey=journey)

@@ -165,6 +165,7 @@ def _equipment_facts(e: Equipment, today: date) -> dict[str, Any]:
 @register
 class DiagnoseLine(_LineAct):
     code = "diagnose_line"
+    traced_facts = ("line", "status", "resume_at", "scripts_tried", "appointment")
 
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         customer = ctx.require_customer()
@@ -422,6 +423,7 @@ class ExchangeEquipment(Act):
 @register
 class RunScript(_LineAct):
     code = "run_script"
+    traced_facts = ("script", "line", "solved", "steps", "ticket")
 
     def choices(self, ctx: ActContext, param: Param) -> list[tuple[str, str]] | None:
         if param.type == "script":

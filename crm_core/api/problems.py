@@ -21,6 +21,7 @@ from crm_core.services.customers import InvalidCursor
 from crm_core.services.errors import CallRequired, Conflict, NotFound, StaleVersion
 from crm_core.services.habilitations import NotAllowed
 from crm_core.services.validation import FieldInvalid, ValidationFailed
+from crm_core.transfers.prerequisites import UnknownPrerequisite
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -216,7 +217,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def _conflict(_r: Request, exc: Conflict) -> JSONResponse:
-        return problem(409, str(exc))
+        items = getattr(exc, "prerequisites", None)  # a transfer stopped by a prerequisite: the checklist
+        return problem(409, str(exc)) if items is None else problem(409, str(exc), prerequisites=items)
+
+    @app.exception_handler(UnknownPrerequisite)
+    async def _unknown_prerequisite(_r: Request, exc: UnknownPrerequisite) -> JSONResponse:
+        return problem(422, str(exc), [{"field": "checked", "message": str(exc)}])
 
     @app.exception_handler(CallRequired)
     async def _call_required(_r: Request, exc: CallRequired) -> JSONResponse:

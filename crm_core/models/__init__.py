@@ -19,10 +19,12 @@ from crm_core.models.organisation import (
 )
 from crm_core.models.support import Appointment, Ticket
 from crm_core.models.trace import TraceEvent
+from crm_core.models.transfer import Transfer
 
 __all__ = [
     "Account", "Advisor", "Appointment", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
     "CommercialGesture", "Consumption", "Contract", "Coverage", "Customer", "CustomerEvent", "EligibilityRule",
     "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "Line", "LineOption", "Offer",
-    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "Ticket", "TraceEvent", "WorkBasket",
+    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "Ticket", "TraceEvent", "Transfer",
+    "WorkBasket",
 ]

@@ -1,4 +1,5 @@
-"""Who may act on a call: the advisor it is presented to, or a supervisor of that advisor's centre.
+"""Who may act on a call: the advisor it is presented to, the level-2 advisor who took its transfer, or a
+supervisor of the advisor's centre.
 
 Every door that takes a call id (the panel's chat and customer choice, the API's ``X-Call-Id``, later acts
 and transfers) asks ``require_call``. Unknown calls and other advisors' calls get the same French refusal,
@@ -31,6 +32,7 @@ class CallOwner:
     centre: str | None  # the agent's centre
     active: bool  # False: ended recently (after-call work on the same call is still the agent's)
     customer_id: int | None = None  # the customer the call is about (identified by the line or attached by hand)
+    shared: frozenset[str] = frozenset()  # level-2 advisors who took the call's transfer (crm_core.transfers)
 
 
 class CallDirectory(Protocol):
@@ -42,7 +44,7 @@ class CallDirectory(Protocol):
 def may_access(actor: Actor, owner: CallOwner) -> bool:
     if owner.agent is None:
         return False
-    if actor.login == owner.agent:
+    if actor.login == owner.agent or actor.login in owner.shared:
         return True
     return actor.can(CALL_SUPERVISE) and owner.centre is not None and actor.centre == owner.centre
 

@@ -166,7 +166,8 @@ class CustomerService:
         customer = self._holder(raw_number)
         return None if customer is None else self._view360(customer, today)
 
-    def fields(self, customer_id: int, names: list[str], today: date | None = None) -> list[dict[str, Any]]:
+    def fields(self, customer_id: int, names: list[str], today: date | None = None,
+               read_for: str = "chat") -> list[dict[str, Any]]:
         """Some fields of the 360° view (a chat answer), each with its block; NotAllowed when one of them is not
         visible to the actor. Only these fields' read is traced."""
         habilitations.require(self.actor, habilitations.CUSTOMER_READ)
@@ -177,7 +178,7 @@ class CustomerService:
                              frozenset(names))
         found = {f["name"]: {**f, "block": b["name"], "block_label": b["label"]}
                  for b in view["blocks"] for f in b["fields"]}
-        tracing.record(self.session, "customer.read", self.actor, customer_id=customer_id, view="chat",
+        tracing.record(self.session, "customer.read", self.actor, customer_id=customer_id, view=read_for,
                        fields=list(names), sensitive=[n for n in names if n in catalogue.SENSITIVE])
         return [found[name] for name in names if name in found]
 

@@ -1,7 +1,8 @@
 """How values read in French on an advisor's screen."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from crm_core.phone import to_national
 
@@ -28,6 +29,15 @@ def d(value: date | datetime | None) -> str:
 
 def dt(value: datetime) -> str:
     return value.strftime("%d/%m/%Y %H:%M")
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def hm(value: datetime) -> str:
+    """The time of day in France (a naive value is UTC, as the database gives it back)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(PARIS).strftime("%H:%M")
 
 
 def month(value: date) -> str:

@@ -120,7 +120,15 @@ def trace(name: str, data: dict[str, Any] | None, permissions: Permissions) -> d
     for key in spec.field_lists:
         if isinstance(shown.get(key), list):
             shown[key] = [f for f in shown[key] if isinstance(f, str) and can_see(permissions, f)]
+    if spec.guarded and not _shows_visible(permissions, shown.get("shows")):
+        for key in spec.guarded:  # an act's French summary and result: only with every field they show
+            shown.pop(key, None)
     return shown if can_see(permissions, "payment_method") else _mask_deep(shown)
+
+
+def _shows_visible(permissions: Permissions, shows: Any) -> bool:
+    """Whether the actor may see every 360° field a trace's ``shows`` lists (none listed: nothing shown)."""
+    return isinstance(shows, list) and all(isinstance(f, str) and can_see(permissions, f) for f in shows)
 
 
 def traces(items: Iterable[dict[str, Any]], permissions: Permissions) -> list[dict[str, Any]]:

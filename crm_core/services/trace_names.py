@@ -23,17 +23,19 @@ class TraceName:
     reveals: tuple[str, ...] = ()  # 360° fields whose content the trace's data shows
     history: str | None = None  # French label in the 360° history, if it appears there
     field_lists: tuple[str, ...] = ()  # data keys listing 360° field names
+    guarded: tuple[str, ...] = ()  # data keys shown only when every field the data's ``shows`` lists is visible
 
 
 REGISTRY: dict[str, TraceName] = {}
 
 
-def register(name: str, *reveals: str, history: str | None = None, field_lists: tuple[str, ...] = ()) -> TraceName:
+def register(name: str, *reveals: str, history: str | None = None, field_lists: tuple[str, ...] = (),
+             guarded: tuple[str, ...] = ()) -> TraceName:
     """Register a trace name with the 360° fields it reveals (each must be a field of the catalogue)."""
     unknown = [f for f in reveals if f not in fields.BY_NAME]
     if unknown:
         raise ValueError(f"trace {name!r} reveals unknown 360° fields {unknown}")
-    REGISTRY[name] = TraceName(name, tuple(reveals), history, field_lists)
+    REGISTRY[name] = TraceName(name, tuple(reveals), history, field_lists, guarded)
     return REGISTRY[name]
 
 
@@ -71,7 +73,7 @@ for _field in fields.FIELDS:
 
 # -- the call: its events carry the caller's number, the NLU and the chat what was said -------------
 for _event in ("offered", "answered", "held", "resumed", "transferred_warm", "transferred_cold", "reason",
-               "ended", "expired", "unassigned", "access_refused", "event_rejected"):
+               "ended", "expired", "unassigned", "access_refused", "event_rejected", "reopened"):
     register(f"call.{_event}", "phones")
 register("nlu.predicted", "phones")
 register("nlu.unavailable", "phones")
@@ -96,9 +98,19 @@ register("act.suggested", "phones")  # the pop of a call: its journey's acts
 register("nlu.corrected", "phones")  # the advisor switched the journey the NLU detected
 register("act.opened")
 register("act.previewed")  # changes cut to the visible fields, as for edits
-register("act.done", history="Acte réalisé")
+register("act.done", history="Acte réalisé", guarded=("summary", "result"))
 register("act.cancelled")
 register("act.refused", "lines")  # the French reason may name the customer's lines and offers
+
+# -- level-2 transfers (crm_core.transfers): durations in seconds for the steering ----------------------------
+register("transfer.prerequisites_checked")
+register("transfer.requested", history="Transfert demandé")
+register("transfer.acknowledged")
+register("transfer.declined")
+register("transfer.picked_up")
+register("transfer.closed", history="Transfert clos")
+register("transfer.connected")  # the telephony bridge moved the call (transferred_warm / transferred_cold)
+register("transfer.refused")
 
 # -- habilitations and security (no customer data) ----------------------------------------------------
 register("habilitation.pack_lent")

@@ -23,6 +23,7 @@ from crm_core.seed import seed_reference
 from crm_core.seed.organisation import ADVISORS
 from crm_core.services import fields
 from crm_core.services.habilitations import PROFILES
+from crm_core.transfers import routing as transfer_routing
 from tests.factories import auth, present_call
 
 LOGINS = [login for login, *_ in ADVISORS]
@@ -72,6 +73,19 @@ EXPECTED: dict[tuple[str, str], tuple[str | None, int]] = {
     ("POST", "/api/acts/{code}/preview"): ("owner+act:terminate", 200),  # nothing written
     ("POST", "/api/acts/{code}/execute"): ("owner+act:terminate", 409),  # stale version
     ("POST", "/api/acts/{code}/cancel"): ("owner+act:terminate", 204),
+    # transfers: the draft is a read; the request stops at the blocking prerequisite (identity not ticked), so
+    # nothing is written; the level-2 steps on an unknown transfer answer 404 after the habilitation check
+    ("GET", "/api/calls/{call_id}/transfer"): ("owner+transfer:request", 200),
+    ("POST", "/api/calls/{call_id}/transfer"): ("owner+transfer:request", 409),
+    ("GET", "/api/transfers"): (None, 200),
+    ("GET", "/api/transfers/{transfer_id}"): (None, 404),
+    ("POST", "/api/transfers/{transfer_id}/ack"): ("transfer:receive", 404),
+    ("POST", "/api/transfers/{transfer_id}/decline"): ("transfer:receive", 404),
+    ("POST", "/api/transfers/{transfer_id}/pickup"): ("transfer:receive", 404),
+    ("POST", "/api/transfers/{transfer_id}/close"): ("transfer:receive", 404),
+    ("POST", "/api/transfers/{transfer_id}/cancel"): ("transfer:request", 404),
+    ("GET", "/api/baskets"): (None, 200),
+    ("GET", "/api/baskets/{basket_code}/transfers"): ("receiver:n2", 200),  # a receiving profile of the N2 team
 }
 STALE = 999_999
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -90,9 +104,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/acts/{code}/execute"): {"customer_id": CUSTOMER, "version": STALE,
                                            "params": {"line": "3", "termination_date": "2026-12-15"}},
     ("POST", "/api/acts/{code}/cancel"): {"customer_id": CUSTOMER, "stage": "preview"},
+    ("POST", "/api/calls/{call_id}/transfer"): {"mode": "warm", "to": "n2"},
+    ("POST", "/api/transfers/{transfer_id}/decline"): {"reason": "Pas pour notre équipe"},
+    ("POST", "/api/transfers/{transfer_id}/close"): {"outcome": "resolved"},
 }
 PATH_VALUES = {"customer_id": str(CUSTOMER), "line_id": "3", "option_code": "OPT_ROAMING", "loan_id": "999999",
-               "call_id": CALL, "code": "register_termination"}
+               "call_id": CALL, "code": "register_termination", "transfer_id": "999999", "basket_code": "N2-TECH"}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +151,9 @@ def allowed(login: str, needed: str | None) -> bool:
         return login in CALL_OWNERS
     if needed.startswith("owner+"):
         return login in CALL_OWNERS and allowed(login, needed.removeprefix("owner+"))
+    if needed.startswith("receiver:"):
+        team = transfer_routing.load().teams[needed.removeprefix("receiver:")]
+        return PROFILE_OF[login] in team.receivers and allowed(login, "transfer:receive")
     return needed in PROFILES[PROFILE_OF[login]][1]
 
 

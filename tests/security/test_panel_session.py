@@ -24,21 +24,25 @@ def client(sqlite_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
 
 
 def test_the_socket_closes_when_the_token_expires(client: TestClient) -> None:
-    token = issue_token("n1.demo", ttl=timedelta(seconds=2))
+    # A first socket pays the cold start (CI machines are slow), so the short token below is still valid
+    # when its own socket opens.
+    with client.websocket_connect(f"/ws/panel?token={issue_token('n1.demo')}") as warm:
+        assert warm.receive_json()["type"] == "hello"
+    token = issue_token("n1.demo", ttl=timedelta(seconds=3))
     with client.websocket_connect(f"/ws/panel?token={token}") as panel:
         hello = panel.receive_json()
-        assert hello["type"] == "hello" and hello["expires_at"]
+        assert hello["type"] == "hello" and hello["expires_at"], hello
         started = time.monotonic()
         assert panel.receive_json() == {"type": "session_expired", "detail": "Session expirée : reconnectez-vous."}
         with pytest.raises(WebSocketDisconnect) as closed:
             panel.receive_json()
         assert closed.value.code == 4401
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 6
 
 
 def test_a_renewal_keeps_the_socket_and_rereads_the_permissions(client: TestClient,
                                                                 sqlite_sessions: sessionmaker[Session]) -> None:
-    token = issue_token("n2.demo", ttl=timedelta(seconds=2))
+    token = issue_token("n2.demo", ttl=timedelta(seconds=3))
     with client.websocket_connect(f"/ws/panel?token={token}") as panel:
         assert "field:collection" not in panel.receive_json()["permissions"]
         with transaction(sqlite_sessions) as s:  # meanwhile the admin lends the collection tools to N2
@@ -47,7 +51,7 @@ def test_a_renewal_keeps_the_socket_and_rereads_the_permissions(client: TestClie
         panel.send_json({"type": "renew", "token": issue_token("n2.demo", ttl=timedelta(minutes=5))})
         renewed = panel.receive_json()
         assert renewed["type"] == "renewed" and "field:collection" in renewed["permissions"]
-        time.sleep(2.5)  # past the first token's expiry: still open
+        time.sleep(3.5)  # past the first token's expiry: still open
         panel.send_json({"type": "chat", "call_id": "c1", "text": "bonjour"})
         assert panel.receive_json()["detail"].startswith("Cet appel ne vous est pas attribué")
 
