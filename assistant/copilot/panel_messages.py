@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from crm_core.schemas.acts import ActOutcome, Choice
+from crm_core.schemas.transfers import TransferSummary, TransferView
 from crm_core.services.call_access import CALL_ID
 
 CallId = Annotated[str, Field(min_length=1, max_length=80, pattern=CALL_ID.pattern,
@@ -324,7 +325,30 @@ class ChatReply(_Outbound):
     error: str = _absent("French: the copilot could not be reached (then ``messages`` is empty).")
 
 
-Outbound = Hello | Renewed | SessionExpired | Error | ScreenPop | CallUpdate | CallUnassigned | ChatReply
+class TransferOffered(_Outbound):
+    """To the panels of a level-2 team: a warm transfer to acknowledge or decline, with its handover cut to what
+    the advisor may see (``crm_core.transfers.handover.for_reader``)."""
+
+    type: Literal["transfer_offered"]
+    call_id: CallId
+    transfer: TransferView
+
+
+class TransferUpdate(_Outbound):
+    """A transfer moved on: to the level-1 advisor who asked for it (acknowledged, declined with its reason,
+    picked up, closed with the outcome) and to the team's panels (requested in the basket, taken, declined,
+    cancelled), so that their lists follow."""
+
+    type: Literal["transfer_update"]
+    call_id: CallId
+    event: Literal["requested", "acknowledged", "declined", "picked_up", "closed", "cancelled"]
+    transfer: TransferSummary
+    by: str = Field(description="The login of the advisor who did it.")
+    by_name: str | None = Field(description="Their name, as colleagues know them.")
+
+
+Outbound = (Hello | Renewed | SessionExpired | Error | ScreenPop | CallUpdate | CallUnassigned | ChatReply
+            | TransferOffered | TransferUpdate)
 PanelOutbound = Annotated[Outbound, Field(discriminator="type")]
 OUTBOUND: TypeAdapter[Outbound] = TypeAdapter(PanelOutbound)
 
