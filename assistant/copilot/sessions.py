@@ -149,7 +149,8 @@ class CallSessionManager:
         name = "call.expired" if call.expired and event.event is CallEventKind.ENDED else f"call.{event.event.value}"
         self._traces.record(name, COPILOT, call_id=event.call_id,
                             caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
-                            has_reason=bool(event.reason_transcript))
+                            has_reason=bool(event.reason_transcript),
+                            reason=event.reason_transcript.strip()[:1000] if event.reason_transcript else None)
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
         reason_changed = bool(event.reason_transcript) and event.reason_transcript.strip() != (call.reason or "")

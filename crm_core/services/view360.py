@@ -396,6 +396,11 @@ def _history_summary(t: TraceEvent, label: str) -> str:
     data = t.data or {}
     if t.name == "act.done" and isinstance(data.get("label"), str):
         return f"{label} : {data['label']}"
+    if t.name == "transfer.requested" and isinstance(data.get("team_label"), str):
+        return f"{label} vers {data['team_label']} ({'à chaud' if data.get('mode') == 'warm' else 'à froid'})"
+    if t.name == "transfer.closed" and isinstance(data.get("outcome_label"), str):
+        note = data.get("note")
+        return f"{label} : {data['outcome_label']}" + (f" — {note}" if isinstance(note, str) and note else "")
     if t.name == "screen_pop.sent":
         journey = journey_label(data.get("journey"))
         return f"{label} — motif : {journey}" if journey else f"{label} — motif non détecté"

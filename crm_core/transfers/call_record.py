@@ -37,7 +37,7 @@ class CallRecord:
     call_id: str
     customer_id: int | None = None
     identified_by: str | None = None  # "line": found by the caller's number; "advisor": attached by hand
-    reason: str | None = None  # the caller's words, as the NLU got them
+    reason: str | None = None  # the caller's words, as the bridge heard them
     predicted_journey: str | None = None
     journey: str | None = None  # what the panel showed last (the advisor's correction wins)
     corrected: bool = False
@@ -67,11 +67,12 @@ def read(session: Session, call_id: str) -> CallRecord:
         record.started_at = record.started_at or t.occurred_at
         if t.customer_id is not None and t.name in ("screen_pop.sent", "act.done", "customer.lookup"):
             record.customer_id = t.customer_id
+        if t.name.startswith("call.") and isinstance(data.get("reason"), str) and data["reason"]:
+            record.reason = data["reason"]  # the caller's words as the bridge heard them (the last one wins)
         match t.name:
             case "customer.lookup" if data.get("found") and data.get("by") == "line":
                 record.identified_by = "line"
             case "nlu.predicted":
-                record.reason = data.get("text") or record.reason
                 record.predicted_journey = data.get("journey")
             case "nlu.corrected":
                 record.journey, record.corrected = data.get("journey"), True
