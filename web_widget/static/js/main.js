@@ -1,9 +1,11 @@
 // The advisor's side panel: signs in, opens the socket and routes its frames to the modules.
 // Modules: dom (helpers), state, auth (sign-in, renewal), api (REST), socket, pop (the call), view360 (the
-// customer), edits (in place), acts (forms, preview, result), chat, search, workspace (profiles without calls).
+// customer), edits (in place), acts (forms, preview, result), chat, search, workspace (profiles without calls),
+// handover (a transfer's handover), transfers (level 1's transfers), baskets (level 2's offers and baskets).
 
 import { renderActs } from "./acts.js";
 import { api } from "./api.js";
+import { loadReceived, onOffered, onTeamUpdate } from "./baskets.js";
 import { can, scheduleRenewal, showAdvisor, showAuthError, signIn, signedInAs } from "./auth.js";
 import { chatLine, renderReply, setupChat } from "./chat.js";
 import { $ } from "./dom.js";
@@ -11,6 +13,7 @@ import { fillJourneys, onCallUpdate, onPop, renderWaiting, setupJourneySwitch } 
 import { setupSearch } from "./search.js";
 import { connect, isOpen, send, setConnection } from "./socket.js";
 import { state } from "./state.js";
+import { loadSent, onSentUpdate, setupTransfers, transferCallShown } from "./transfers.js";
 import { renderView } from "./view360.js";
 import { showWorkspace } from "./workspace.js";
 
@@ -39,6 +42,11 @@ function signedIn(message) {
     showWorkspace();
     return;
   }
+  if (message.type === "hello") {  // (re)connected: the transfers as they are now
+    loadSent();
+    loadReceived();
+    transferCallShown();
+  }
   const granted = [...(message.permissions || [])].sort().join(" ");
   if (granted === grantedBefore) return;  // a renewal that changes nothing leaves an edit or an act open
   grantedBefore = granted;
@@ -58,6 +66,11 @@ function onMessage(message) {
     onPop(message);
   } else if (message.type === "call_update" && calls) {
     onCallUpdate(message);
+  } else if (message.type === "transfer_offered" && calls) {
+    onOffered(message);
+  } else if (message.type === "transfer_update" && calls) {
+    onSentUpdate(message);
+    onTeamUpdate(message);
   } else if (message.type === "chat_reply") {
     renderReply(message);
   } else if (message.type === "error") {
@@ -68,6 +81,7 @@ function onMessage(message) {
 setupChat();
 setupSearch();
 setupJourneySwitch();
+setupTransfers();
 
 (async () => {
   try {

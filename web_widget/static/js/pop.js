@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { clearChat } from "./chat.js";
 import { $, button, el, say, testid } from "./dom.js";
 import { state } from "./state.js";
+import { transferCallShown } from "./transfers.js";
 import { renderCustomer } from "./view360.js";
 
 export const CALL_STATES = {
@@ -97,6 +98,7 @@ function showPop(pop, sameCall) {
   fillJourneys();
   renderCustomer(pop.customer, sameCall);  // first: which acts can be done depends on the customer
   renderActs();
+  transferCallShown();
 }
 
 export function onCallUpdate(message) {
