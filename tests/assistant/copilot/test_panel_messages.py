@@ -38,7 +38,7 @@ from tests.factories import app_without_rasa, auth, bridge_auth, present_call
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
 OUTBOUND_TYPES = {"hello", "renewed", "session_expired", "error", "screen_pop", "call_update", "call_unassigned",
-                  "chat_reply"}
+                  "chat_reply", "transfer_offered", "transfer_update"}
 CAMILLE = "07 12 34 56 78"  # customer 1's mobile line
 IBAN = "FR1420041010050500013M02606"
 
@@ -126,8 +126,8 @@ def test_every_frame_the_app_sends_to_a_panel_is_an_outbound_message(client: Tes
     frames: list[dict[str, Any]] = []
     with _panel(client, "n1.demo") as n1, _panel(client, "sup.demo", "&call_id=c-1") as following, \
             _panel(client, "sup.demo") as supervisor, _panel(client, "trainer.demo") as trainer, \
-            _panel(client, "n2.demo", ttl=timedelta(seconds=1)) as short:
-        for panel in (n1, following, supervisor, trainer, short):
+            _panel(client, "n1.grenoble", ttl=timedelta(seconds=1)) as short, _panel(client, "n2.demo") as n2:
+        for panel in (n1, following, supervisor, trainer, short, n2):
             frames.append(panel.receive_json())  # hello
 
         present_call(client, "c-1", "n1.demo", CAMILLE, reason=f"je déménage à Nantes et je veux la fibre {IBAN}")
@@ -157,6 +157,24 @@ def test_every_frame_the_app_sends_to_a_panel_is_an_outbound_message(client: Tes
                 assert bridge.receive_json()["type"] == "ack"
                 frames += [n1.receive_json(), following.receive_json()]
 
+        # a warm transfer to level 2: offered to N2's panel, acknowledged, level 1 told
+        present_call(client, "c-4", "n1.demo", CAMILLE, reason="ma box coupe tout le temps")
+        frames.append(n1.receive_json())
+        assert client.post("/api/calls/c-4/journey", json={"journey": "breakdown"},
+                           headers=auth("n1.demo")).status_code == 200
+        frames.append(n1.receive_json())  # the pop of the corrected journey
+        sent = client.post("/api/calls/c-4/transfer", headers=auth("n1.demo"), json={
+            "mode": "warm", "to": "n2", "checked": ["identity_checked", "line_diagnosed", "box_restarted"]})
+        assert sent.status_code == 200, sent.text
+        offered = n2.receive_json()
+        assert offered["type"] == "transfer_offered"
+        assert client.post(f"/api/transfers/{sent.json()['transfer_id']}/ack",
+                           headers=auth("n2.demo")).status_code == 200
+        frames += [offered, n2.receive_json(), n2.receive_json(), n1.receive_json()]  # pop, update; update
+
+        # the supervisor is among N2's receivers too: the offer and the update reached their panel
+        frames += [supervisor.receive_json(), supervisor.receive_json()]
+        assert [f["type"] for f in frames[-2:]] == ["transfer_offered", "transfer_update"]
         present_call(client, "c-2", None, "07 00 00 00 00")  # nobody to present it to: supervisors see it wait
         frames.append(supervisor.receive_json())
         present_call(client, "c-3", "trainer.demo", CAMILLE, reason="je veux la fibre à Nantes")
