@@ -111,7 +111,7 @@ def test_a_warm_transfer_acknowledged_then_closed_by_level_2(browser: Browser, p
     text = n1.get_by_test_id("transfer-text")
     text.fill(text.input_value() + "\nClient joignable sur son mobile toute la journée.")
     assert contrast_failures(n1) == []
-    docs_screenshot(n1, "panel-transfer-n1.png")
+    docs_screenshot(n1, "panel-transfer-n1.png", full_page=False)
     n1.get_by_test_id("transfer-send").click()
 
     card = sent_card(n1, call_id)
@@ -188,6 +188,17 @@ def test_a_warm_transfer_declined_with_a_reason(browser: Browser, pages: list[Pa
     assert [t.actor for t in declined] == ["n2.demo"]
     card.get_by_test_id("transfer-again").click()  # level 1 may transfer the call again
     expect(n1.get_by_test_id("transfer-team")).to_be_focused()
+    tick_all(n1)
+    n1.get_by_test_id("transfer-mode-cold").check()
+    n1.get_by_test_id("transfer-send").click()
+    again = sent_card(n1, call_id).first  # the newest card comes first
+    expect(again).to_contain_text("En corbeille N2-TECH")
+    waiting = n2.locator(f'[data-testid="basket-item"][data-call="{call_id}"]')
+    expect(waiting).to_contain_text("Mme Jeanne Refus")  # the basket follows at once
+    again.get_by_test_id("transfer-withdraw").click()  # withdrawn while nobody has taken it
+    expect(again.get_by_test_id("transfer-state")).to_have_text("Transfert annulé")
+    expect(waiting).to_have_count(0)
+    assert [t.data["outcome"] for t in traces(stack, call_id, "transfer.closed", at_least=1)] == ["cancelled"]
     assert n1.js_errors == [] and n2.js_errors == []  # type: ignore[attr-defined]
 
 
@@ -208,6 +219,9 @@ def test_a_cold_transfer_taken_from_the_basket_after_the_call_ended(browser: Bro
     expect(card.get_by_test_id("transfer-withdraw")).to_be_visible()
     end_call(stack, call_id)
     expect(n1.get_by_test_id("call-state")).to_have_text("Terminé")
+    n1.reload()  # the transfers sent and still open come back with the panel
+    expect(n1.get_by_test_id("connection")).to_have_text("Connecté")
+    expect(card).to_contain_text("En corbeille N2-TECH")
 
     # later, level 2 opens its panel: the transfer waits in the basket, with its age
     n2 = open_panel(browser, pages, stack, "n2.demo")

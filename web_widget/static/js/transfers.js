@@ -10,7 +10,7 @@
 import { api } from "./api.js";
 import { auth, can } from "./auth.js";
 import { $, button, el, errorLine, say, testid } from "./dom.js";
-import { handoverView } from "./handover.js";
+import { frTime, handoverView } from "./handover.js";
 import { state } from "./state.js";
 
 export const TRANSFER_REQUEST = "transfer:request";
@@ -130,6 +130,7 @@ function prerequisiteLine(p, current) {
   const text = el("div", null, "prereq-text");
   text.append(label);
   if (p.blocking) text.append(" ", el("span", "bloquant", p.done ? "pill pill-on" : "pill pill-block"));
+  else text.append(" ", el("span", "conseillé", "pill"));
   if (p.done && p.source === "trace" && p.evidence) text.append(el("div", p.evidence, "prereq-evidence"));
   if (p.done && p.source === "advisor") text.append(el("div", "coché par vous", "prereq-evidence"));
   li.append(box, text);
@@ -175,8 +176,8 @@ function renderForm(current, focusId) {
   modes.append(el("legend", "Mode"));
   const over = OVER.has(state.callState);
   for (const [value, label, hint] of [
-    ["warm", "À chaud", "un conseiller N2 accuse réception, l'appel lui est passé"],
-    ["cold", "À froid", "le dossier attend dans la corbeille de l'équipe"]]) {
+    ["warm", "À chaud", "le N2 accuse réception, puis prend l'appel"],
+    ["cold", "À froid", "le dossier attend dans la corbeille"]]) {
     const id = `transfer-mode-${value}`;
     const line = el("div", null, "check-line");
     const radio = testid(document.createElement("input"), id);
@@ -303,9 +304,9 @@ function renderCard(id) {
     $("sent-transfers").prepend(card);
   }
   card.dataset.status = t.status;
-  const head = el("div", null, "row transfer-card-head");
-  head.append(el("span", `Transfert ${t.mode_label} — ${t.team_label}`, "transfer-card-title"),
-    el("span", t.journey_label || "", "muted small"));
+  const head = el("div", null, "transfer-card-head");
+  head.append(el("div", `Transfert ${t.mode_label} — ${t.team_label}`, "transfer-card-title"),
+    el("div", `Motif : ${t.journey_label || "non détecté"} · demandé à ${frTime(t.requested_at)}`, "muted small"));
   const line = testid(el("p", statusText(t, entry.byName), `banner transfer-state ${CARD_CLASS[t.status] || ""}`),
     t.status === "closed" ? "transfer-result" : "transfer-state");
   if (t.status === "closed" || t.status === "declined") line.setAttribute("role", "alert");
