@@ -30,6 +30,7 @@ from crm_core.services.call_access import CallOwner, require_call
 from crm_core.services.customers import CustomerService
 from crm_core.services.habilitations import centre_of, system_actor
 from crm_core.services.trace_buffer import TraceBuffer
+from crm_core.transfers import call_record
 from nlu.assertion import make_assertion
 from telephony_bridge.events import CallEvent, CallEventKind
 from telephony_bridge.websocket import EventRefused
@@ -61,6 +62,7 @@ class CallSession:
     parse: dict[str, Any] | None = None  # the NLU's parse of the reason: every journey's confidence
     situation: context.Situation | None = None  # what the CRM knows of the caller, to re-rank the journeys
     journey: str | None = None  # set by the advisor when the NLU's journey was wrong (``correct_journey``)
+    restored: bool = False  # reopened for level 2: ``journey`` is the transfer's, not an advisor's correction
     nlu_status: str = "no_reason"  # ok | unavailable | no_reason
     popped_to: str | None = None  # the advisor whose panel got the last pop
     shared: set[str] = field(default_factory=set)  # level-2 advisors who took the call's transfer
@@ -193,6 +195,8 @@ class CallSessionManager:
         return centre
 
     def _forget(self, call: CallSession) -> None:
+        if self.calls.get(call.call_id) is not call:
+            return  # reopened since (a cold transfer taken by level 2): the new session is the call now
         self.calls.pop(call.call_id, None)
         self.recent[call.call_id] = (self._clock(), call.owner(active=False))
         self.recent.move_to_end(call.call_id)
@@ -278,7 +282,7 @@ class CallSessionManager:
         p, fired = self._shown(call)
         journey = call.journey or (p.journey if p else None)
         secondary = [s for s in (p.secondary if p else []) if s["journey"] != journey]
-        corrected = call.journey is not None
+        corrected = call.journey is not None and not call.restored
         return {
             "type": "screen_pop",
             "call_id": call.call_id,
@@ -351,8 +355,13 @@ class CallSessionManager:
                      journey: str | None) -> None:
         """A cold transfer of an ended call taken by a level-2 advisor: the call is live again for them, with its
         customer, reason and journey, and its copilot conversation (the same Rasa tracker) goes on."""
-        call = CallSession(call_id, agent=advisor.login, agent_centre=advisor.centre, state="transferred_cold",
-                           reason=reason, journey=journey, nlu_status="ok" if journey else "no_reason")
+        def caller() -> str | None:
+            with self._db() as db:
+                return call_record.read(db, call_id).caller_number
+
+        call = CallSession(call_id, caller_number=await asyncio.to_thread(caller), agent=advisor.login,
+                           agent_centre=advisor.centre, state="transferred_cold", reason=reason, journey=journey,
+                           restored=journey is not None, nlu_status="ok" if journey else "no_reason")
         if customer_id is not None:
             await self._set_customer(call, customer_id, advisor)
         self.recent.pop(call_id, None)

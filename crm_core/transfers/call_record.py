@@ -36,6 +36,7 @@ class ActNotDone:
 class CallRecord:
     call_id: str
     customer_id: int | None = None
+    caller_number: str | None = None  # as the bridge gave it (not part of the handover: the call's own pop shows it)
     identified_by: str | None = None  # "line": found by the caller's number; "advisor": attached by hand
     reason: str | None = None  # the caller's words, as the bridge heard them
     predicted_journey: str | None = None
@@ -67,6 +68,8 @@ def read(session: Session, call_id: str) -> CallRecord:
         record.started_at = record.started_at or t.occurred_at
         if t.customer_id is not None and t.name in ("screen_pop.sent", "act.done", "customer.lookup"):
             record.customer_id = t.customer_id
+        if t.name.startswith("call.") and isinstance(data.get("caller_number"), str) and data["caller_number"]:
+            record.caller_number = data["caller_number"]
         if t.name.startswith("call.") and isinstance(data.get("reason"), str) and data["reason"]:
             record.reason = data["reason"]  # the caller's words as the bridge heard them (the last one wins)
         match t.name:

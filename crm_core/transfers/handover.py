@@ -136,7 +136,7 @@ def draft_flags(routing: Routing, record: CallRecord, view: Mapping[str, dict[st
         flag("debt", _display(c), "collection")
     words = _unhappy(routing, record)
     if words:
-        flag("unhappy", "Mots du client : " + ", ".join(f"« {w} »" for w in words), REASON_FIELD)
+        flag("unhappy", ", ".join(f"« {w} »" for w in words) + " (mots du client)", REASON_FIELD)
     return flags
 
 

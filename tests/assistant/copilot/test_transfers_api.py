@@ -146,6 +146,9 @@ def test_a_cold_transfer_waits_in_the_basket_and_is_picked_up_after_the_call(
     # the ended call is live again for level 2: acts on it go through the call check
     call = api.app.state.calls.calls["cold-1"]  # type: ignore[attr-defined]
     assert call.agent == "n2.demo" and call.customer.id == 1 and call.journey == "breakdown"
+    pop = api.app.state.calls.pop_message(call)  # type: ignore[attr-defined]
+    assert (pop["caller_number"], pop["journey"], pop["journey_corrected"]) == (CAMILLE, "breakdown", False)
+    assert pop["reason"] == "ma box coupe tout le temps, c'est inadmissible" and pop["state"] == "transferred_cold"
     r = api.post("/api/acts/diagnose_line/preview", json={"customer_id": 1, "params": {"line": "2"}},
                  headers=N2 | {"X-Call-Id": "cold-1"})
     assert r.status_code == 200, r.text
