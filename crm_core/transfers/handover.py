@@ -206,7 +206,8 @@ def text(h: Mapping[str, Any]) -> str:
         lines += [f"- {f['label']} : {_display(f)}" for f in h["customer_facts"]]
     diagnostics = {(d["act"], d["at"]) for d in h.get("diagnostics_tried") or []}
     acts = [a for a in h.get("acts_done") or [] if (a["act"], a["at"]) not in diagnostics]  # with their results below
-    lines.append("Actes faits pendant l'appel :" if acts else "Actes faits pendant l'appel : aucun")
+    if acts or not h.get("diagnostics_tried"):
+        lines.append("Actes faits pendant l'appel :" if acts else "Actes faits pendant l'appel : aucun")
     lines += [f"- {fmt.hm(_at(a['at']))} {a['label']}" + (f" — {a['summary']}" if a.get("summary") else "")
               for a in acts]
     if h.get("diagnostics_tried"):

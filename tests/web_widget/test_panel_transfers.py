@@ -62,6 +62,8 @@ def open_form(page: Page) -> Locator:
 def tick_all(page: Page) -> None:
     """Ticks the blocking prerequisites the trace does not show done; each tick drafts the handover again."""
     for code in TICKS:
+        if page.get_by_test_id(f"transfer-prereq-{code}").is_disabled():
+            continue  # done during the call: the trace shows it
         page.get_by_test_id(f"transfer-prereq-{code}").check()
         expect(page.get_by_test_id(f"transfer-prereq-line-{code}")).to_contain_text("coché par vous")
     expect(page.get_by_test_id("transfer-blocked")).to_be_hidden()
@@ -89,7 +91,18 @@ def test_a_warm_transfer_acknowledged_then_closed_by_level_2(browser: Browser, p
     n1, call_id = breakdown_call(browser, pages, stack, (960, "Inès", "Panne"))
     expect(n2.get_by_test_id("transfer-open")).to_be_hidden()  # level 2 receives, it does not send
 
+    # the advisor checks the box line first: the checklist and the handover take it from the call's trace
+    n1.get_by_test_id("act-diagnose_line").click()
+    n1.get_by_test_id("act-input-line").select_option(label="Box Fibre 1 Gb/s — 09 72 00 99 60")
+    n1.get_by_test_id("act-run").click()
+    expect(n1.get_by_test_id("act-summary")).to_contain_text("Ligne 09 72 00 99 60 (Box Fibre 1 Gb/s) : active.")
+
     form = open_form(n1)
+    diagnosed = n1.get_by_test_id("transfer-prereq-line_diagnosed")
+    expect(diagnosed).to_be_checked()
+    expect(diagnosed).to_be_disabled()
+    expect(n1.get_by_test_id("transfer-prereq-line-line_diagnosed")).to_contain_text(
+        "Voir l'état de la ligne et du matériel à")
     team = n1.get_by_test_id("transfer-team")
     expect(team.locator("option:checked")).to_have_text("Support technique N2 (N2-TECH) — proposé")
     expect(n1.get_by_test_id("transfer-mode-warm")).to_be_checked()
@@ -127,6 +140,7 @@ def test_a_warm_transfer_acknowledged_then_closed_by_level_2(browser: Browser, p
     expect(handover.locator("> *").first).to_contain_text("Client mécontent")  # the flags come first
     expect(offer).to_contain_text("« ma box ne marche plus, toujours pas d'internet depuis hier")
     expect(offer).to_contain_text("Box Fibre 1 Gb/s")  # a fact of the 360°: her lines and offers
+    expect(offer).to_contain_text("Ligne 09 72 00 99 60 (Box Fibre 1 Gb/s) : active.")  # the diagnosis, as done
     expect(offer).to_contain_text("Client joignable sur son mobile toute la journée.")  # level 1's text
     expect(n2.get_by_test_id("basket-N2-TECH")).to_contain_text("1 en attente")
     assert contrast_failures(n2) == []

@@ -84,7 +84,9 @@ export function handoverView(handover, editedText, prefix = "handover") {
     }
     section(box, "Client", `${prefix}-facts`, dl);
   }
-  const acts = handover.acts_done || [];
+  // the diagnoses and scripts are said once, with their results, under « Diagnostics tentés »
+  const diagnosed = new Set((handover.diagnostics_tried || []).map((d) => `${d.act}@${d.at}`));
+  const acts = (handover.acts_done || []).filter((a) => !diagnosed.has(`${a.act}@${a.at}`));
   if (acts.length) {
     section(box, "Actes faits pendant l'appel", `${prefix}-acts`, list(acts, (a) => {
       const li = el("li");
@@ -97,7 +99,7 @@ export function handoverView(handover, editedText, prefix = "handover") {
   if (tried.length) {
     section(box, "Diagnostics tentés", `${prefix}-diagnostics`, list(tried, (d) => {
       const li = el("li");
-      li.append(el("strong", d.label));
+      li.append(el("span", `${frTime(d.at)} `, "muted"), el("strong", d.label));
       if (d.result) li.append(el("span", ` : ${d.result}`));
       if (d.solved === true) li.append(" ", el("span", "résolu", "pill pill-on"));
       if (d.solved === false) li.append(" ", el("span", "non résolu", "pill pill-warn"));
