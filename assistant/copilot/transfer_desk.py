@@ -73,7 +73,7 @@ class TransferDesk:
     # -- level 2 ---------------------------------------------------------------------------------------------
     async def acknowledge(self, transfer_id: int, actor: Actor) -> dict[str, Any]:
         shown = await asyncio.to_thread(self.service(actor).acknowledge, transfer_id)
-        await self._calls.share(shown["call_id"], actor.login)
+        await self._take_call(shown, actor)
         self._notify("acknowledged", shown, actor)
         return shown
 
@@ -85,10 +85,7 @@ class TransferDesk:
     async def pick_up(self, transfer_id: int, actor: Actor) -> dict[str, Any]:
         shown = await asyncio.to_thread(self.service(actor).pick_up, transfer_id)
         call_id = shown["call_id"]
-        if not await self._calls.share(call_id, actor.login):  # the call has ended: reopened for level 2
-            handover = shown["handover"]
-            await self._calls.reopen(call_id, actor, handover.get("customer_id"),
-                                     (handover.get("reason") or {}).get("text"), shown.get("journey"))
+        await self._take_call(shown, actor)
         try:
             shown["conversation"] = [{"at": s["at"], "sender": s["from"], "text": s["text"]}
                                      for s in await self._calls.conversation(call_id, actor)]
@@ -96,6 +93,13 @@ class TransferDesk:
             shown["conversation"] = None
         self._notify("picked_up", shown, actor)
         return shown
+
+    async def _take_call(self, shown: dict[str, Any], actor: Actor) -> None:
+        """The level-2 advisor may act on the call: shared while it is live, else reopened for them."""
+        if not await self._calls.share(shown["call_id"], actor.login):
+            handover = shown["handover"]
+            await self._calls.reopen(shown["call_id"], actor, handover.get("customer_id"),
+                                     (handover.get("reason") or {}).get("text"), shown.get("journey"))
 
     async def close(self, transfer_id: int, actor: Actor, outcome: str, note: str | None) -> dict[str, Any]:
         shown = await asyncio.to_thread(self.service(actor).close, transfer_id, outcome, note)

@@ -239,3 +239,19 @@ def test_bad_requests_get_a_french_refusal_change_nothing_and_are_traced(
     assert api.get("/api/baskets/RECOUVREMENT/transfers", headers=N2).status_code == 403
     steps = {d["step"] for d in _refused(sessions, before)}
     assert {"request", "acknowledge", "pick_up", "close", "get", "basket"} <= steps
+
+
+def test_a_warm_transfer_acknowledged_after_the_caller_hung_up_reopens_the_call_for_level_2(
+        api: TestClient) -> None:
+    breakdown_call(api, "warm-gone")
+    sent = transfer(api, "warm-gone")
+    with api.websocket_connect("/ws/bridge", headers=bridge_auth()) as bridge:
+        bridge.send_json({"call_id": "warm-gone", "event": "ended"})
+        assert bridge.receive_json()["type"] == "ack"
+    time.sleep(0.2)
+    assert api.post(f"/api/transfers/{sent['transfer_id']}/ack", headers=N2).status_code == 200
+    call = api.app.state.calls.calls["warm-gone"]  # type: ignore[attr-defined]
+    assert call.agent == "n2.demo" and not call.expired
+    r = api.post("/api/acts/diagnose_line/preview", json={"customer_id": 1, "params": {"line": "2"}},
+                 headers=N2 | {"X-Call-Id": "warm-gone"})
+    assert r.status_code == 200, r.text
