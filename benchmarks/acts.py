@@ -32,40 +32,42 @@ rest of the file as it is.
 
 import argparse
 import json
-import os
-import platform
-import re
-import shutil
 import statistics
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script from anywhere, as well as with -m
 
-from sqlalchemy import Engine, event, select, text  # noqa: E402
+from sqlalchemy import Engine, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from benchmarks.harness import (  # noqa: E402
+    add_arguments,
+    check_arguments,
+    counted_sql,
+    machine_lines,
+    run_header,
+    seeded_copies,
+    timed,
+    touch_tables,
+    write_section,
+)
 from benchmarks.stats import summarise  # noqa: E402
 from crm_core.acts.catalogue import ACT_LIST, ACTS  # noqa: E402
 from crm_core.acts.service import ActService  # noqa: E402
 from crm_core.core import clock  # noqa: E402
-from crm_core.core.db import make_engine, session_factory, transaction  # noqa: E402
+from crm_core.core.db import transaction  # noqa: E402
 from crm_core.models import Invoice  # noqa: E402
-from crm_core.seed import seeded_database  # noqa: E402
 from crm_core.services.actor import Actor  # noqa: E402
 from crm_core.services.customers import CustomerService  # noqa: E402
 from crm_core.services.habilitations import PROFILES  # noqa: E402
 
 ACTOR = Actor("bench.acts", "supervisor", "bench-call", PROFILES["supervisor"][1])
-DEMO_TODAY = "2026-12-01"  # the day the demo data tells of (tests/conftest.py)
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/copilot_bench_acts"
 CAMILLE, JEAN_PIERRE, SOPHIE, KEVIN = 1, 2, 3, 4
 BASELINE_WITHOUT_CUSTOMER = CAMILLE  # whose 360° read is the baseline of an act done for no customer
@@ -137,89 +139,6 @@ Each database's section below is written by the script; the rest of this file is
 """
 
 
-# -- the databases: a seeded original and a working copy reset before every repetition ----------------------
-class SqliteCopies:
-    """The working file and its seeded original beside it (``NAME.seed``); a reset copies the one over the other."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        self.seed = work.with_name(work.name + ".seed")
-        self.url = f"sqlite:///{self.work}"
-        self.seed_url = f"sqlite:///{self.seed}"
-
-    def prepare(self) -> None:
-        for path in (self.seed, self.work):
-            _unlink_sqlite(path)
-
-    def seeded(self) -> None:
-        """After seeding: the whole database in the main file (the WAL checkpointed), ready to be copied."""
-        engine = make_engine(self.seed_url)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-
-    def reset(self) -> None:
-        _unlink_sqlite(self.work)
-        shutil.copyfile(self.seed, self.work)
-
-    def cleanup(self) -> None:
-        self.prepare()
-
-    def describe(self, engine: Engine) -> str:
-        with engine.connect() as conn:
-            version = conn.execute(text("SELECT sqlite_version()")).scalar_one()
-        size = self.seed.stat().st_size
-        return f"SQLite {version} (file, WAL, synchronous=NORMAL; {size / 1e6:.1f} MB seeded)"
-
-
-def _unlink_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-class PostgresCopies:
-    """The working database ``NAME`` and its seeded original ``NAME_seed``, its template at every reset."""
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.url = url
-        base, self.name = url.rsplit("/", 1)
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.name) or "bench" not in self.name:
-            # both databases are dropped: a name without "bench" may be someone's real CRM
-            raise SystemExit(f"database name {self.name!r}: lower-case letters, digits and _ only, with 'bench' in it")
-        self.seed_name = f"{self.name}_seed"
-        self.seed_url = f"{base}/{self.seed_name}"
-        admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-        self.admin = psycopg.connect(admin, autocommit=True, connect_timeout=5)
-
-    def prepare(self) -> None:
-        for name in (self.name, self.seed_name):
-            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.execute(f'CREATE DATABASE "{self.seed_name}"')
-
-    def seeded(self) -> None:
-        pass
-
-    def reset(self) -> None:
-        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self.admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.seed_name}"')
-
-    def cleanup(self) -> None:
-        for name in (self.name, self.seed_name):
-            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.close()
-
-    def describe(self, engine: Engine) -> str:
-        with engine.connect() as conn:
-            version = conn.execute(text("SHOW server_version")).scalar_one()
-            settings = {n: conn.execute(text(f"SHOW {n}")).scalar_one()
-                        for n in ("shared_buffers", "synchronous_commit", "fsync")}
-            size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
-        return f"PostgreSQL {version.split()[0]} on 127.0.0.1 over TCP ({shown}; {size / 1e6:.1f} MB seeded)"
-
-
 # -- one act --------------------------------------------------------------------------------------------------
 @dataclass
 class ActResult:
@@ -234,29 +153,6 @@ class ActResult:
     error: str | None = None
 
 
-@contextmanager
-def counted_sql(engine: Engine) -> Iterator[list[int]]:
-    """How many statements run on ``engine`` meanwhile (one counter, a list so the caller reads it after)."""
-    count = [0]
-
-    def before(*_: Any) -> None:
-        count[0] += 1
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield count
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
-    """``call(*args, **kwargs)``: its wall time and this process's CPU time in ms, and what it returned."""
-    c0, t0 = time.process_time(), time.perf_counter()
-    out = call(*args, **kwargs)
-    t1, c1 = time.perf_counter(), time.process_time()
-    return (t1 - t0) * 1e3, (c1 - c0) * 1e3, out
-
-
 def resolve(sessions: sessionmaker[Session], params: dict[str, Any]) -> dict[str, Any]:
     """The parameters with every invoice number replaced by the invoice's id (the form's value)."""
     resolved = {}
@@ -269,15 +165,6 @@ def resolve(sessions: sessionmaker[Session], params: dict[str, Any]) -> dict[str
                 value = str(found)
             resolved[name] = value
     return resolved
-
-
-def touch_tables(engine: Engine) -> None:
-    """One trivial read of every table on the pooled connection: a new PostgreSQL backend's catalogue caches
-    (each table and its indexes) are filled before timing, as they are on a server's long-lived connections."""
-    with engine.connect() as conn:
-        names = [n for n in engine.dialect.get_table_names(conn) if n != "alembic_version"]
-        for name in names:
-            conn.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1')).all()
 
 
 def run_act(code: str, case: Case, copies: Any, engine: Engine, sessions: sessionmaker[Session],
@@ -338,61 +225,17 @@ def run(database: str, repeat: int, warmup: int, customers: int, url: str | None
     if missing:
         raise SystemExit(f"no parameter set for {', '.join(missing)}: add it to CASES")
     codes = [a.code for a in ACT_LIST if not only or a.code in only]
-    folder = None
-    if database == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="bench_acts_"))
-        copies: Any = SqliteCopies(folder / "crm.sqlite3")
-    else:
-        copies = PostgresCopies(url or PG_URL)
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    try:
-        copies.prepare()
-        t0 = time.perf_counter()
-        seeded = seeded_database(copies.seed_url, customers)
-        seeded.kw["bind"].dispose()
-        copies.seeded()
-        seed_s = time.perf_counter() - t0
-        engine = make_engine(copies.url)
-        sessions = session_factory(engine)
-        t0 = time.perf_counter()
-        copies.reset()
-        reset_ms = (time.perf_counter() - t0) * 1e3
-        described = copies.describe(engine)
-        say(f"{described}; {customers} synthetic customers seeded in {seed_s:.1f} s; one reset {reset_ms:.0f} ms")
+    with seeded_copies(database, url or PG_URL, customers, "bench_acts_", say) as bench:
         results = []
         with clock.pinned(today):
             for k, code in enumerate(codes, 1):  # bounded by the catalogue
-                result = run_act(code, CASES[code], copies, engine, sessions, repeat, warmup)
+                result = run_act(code, CASES[code], bench.copies, bench.engine, bench.sessions, repeat, warmup)
                 results.append(result)
                 shown = result.error or (f"preview p50 {summarise(result.preview)['p50']:.2f} ms, "
                                          f"execute p50 {summarise(result.execute)['p50']:.2f} ms")
                 say(f"[{k}/{len(codes)}] {code}: {shown}")
-        engine.dispose()
-    finally:
-        copies.cleanup()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-    return {
-        "database": database, "database_detail": described, "repeat": repeat, "warmup": warmup,
-        "customers": customers, "today": today.isoformat(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "cpu": _cpu_model()},
-        "loadavg_1m": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
-        "elapsed_s": round(time.perf_counter() - started, 1), "reset_ms": round(reset_ms, 1),
-        "acts": [_summary(r) for r in results],
-    }
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
+        return {**run_header(bench, database, repeat, warmup, customers, today),
+                "acts": [_summary(r) for r in results]}
 
 
 def _summary(r: ActResult) -> dict[str, Any]:
@@ -487,17 +330,13 @@ def _correlation(pairs: list[tuple[float, float]]) -> float | None:
 
 
 def section(result: dict[str, Any]) -> str:
-    m = result["machine"]
     db = result["database"]
     title = "SQLite" if db == "sqlite" else "PostgreSQL"
     return "\n".join([
         BEGIN.format(db=db),
         f"### {title} — {result['date']}",
         "",
-        f"- Machine: {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), {m['platform']}, Python {m['python']}; "
-        f"1-min load average {result['loadavg_1m']['before']} before the run, {result['loadavg_1m']['after']} after.",
-        f"- Database: {result['database_detail']}; catalogue, the 4 demo customers and {result['customers']} "
-        f"synthetic ones; one reset (copy) {result['reset_ms']:.0f} ms.",
+        *machine_lines(result),
         f"- N = {result['repeat']} timed repetitions per act (after {result['warmup']} uncounted), each on a fresh "
         f"copy; today pinned to {result['today']}; actor: supervisor; whole run {result['elapsed_s']:.0f} s.",
         "- Times in ms, nearest-rank percentiles, each call in its own transaction, commit included. "
@@ -516,41 +355,19 @@ def section(result: dict[str, Any]) -> str:
 
 def write_report(path: Path, result: dict[str, Any]) -> None:
     """This database's section replaced (or added at the end); everything else in the file kept."""
-    block = section(result)
-    current = path.read_text() if path.exists() else REPORT_HEAD
-    begin, end = BEGIN.format(db=result["database"]), END.format(db=result["database"])
-    if begin in current and end in current:
-        before, rest = current.split(begin, 1)
-        after = rest.split(end, 1)[1]
-        current = before + block + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(current)
+    db = result["database"]
+    write_section(path, section(result), BEGIN.format(db=db), END.format(db=db), REPORT_HEAD)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--url", default=PG_URL,
-                        help="PostgreSQL only: the working database, dropped and made again (its name must contain "
-                             "'bench'); its seeded original NAME_seed is made beside it; both are dropped at the end. "
-                             "SQLite always works in a temporary folder.")
-    parser.add_argument("--repeat", type=int, default=30, help="timed repetitions per act")
-    parser.add_argument("--warmup", type=int, default=1, help="uncounted repetitions per act first (at least 1)")
-    parser.add_argument("--customers", type=int, default=1000, help="synthetic customers besides the demo ones")
-    parser.add_argument("--today", default=DEMO_TODAY, help="the pinned date of the demo data")
+    add_arguments(parser, PG_URL, " per act")
     parser.add_argument("--act", action="append", dest="acts", help="only this act (repeatable)")
-    parser.add_argument("--out", type=Path, help="Markdown report: this database's section written or replaced")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.warmup < 1:
-        parser.error("--repeat and --warmup must be at least 1")
+    check_arguments(parser, args)
     unknown = [c for c in args.acts or [] if c not in ACTS]
     if unknown:
         parser.error(f"unknown act(s): {', '.join(unknown)}")
-    if args.database == "postgresql" and not args.url.startswith("postgresql"):
-        parser.error("--url does not name a PostgreSQL database")
 
     result = run(args.database, args.repeat, args.warmup, args.customers, args.url,
                  date.fromisoformat(args.today), args.acts)
