@@ -452,8 +452,9 @@ class RunScript(_LineAct):
                           (ticket.last_step or "—") if ticket else "—", f"« {script.title} » : {last.instruction}")]
         if solved:
             changes.append(Change("support_history", "Statut du ticket", "ouvert", "résolu"))
-        plan = Plan(f"Script « {script.title} » : {len(done)}/{len(script.steps)} étapes faites, "
-                    f"{'problème résolu' if solved else 'non résolu'} — noté dans {where}.", changes,
+        said = (f"Script « {script.title} » : {len(done)}/{len(script.steps)} étapes faites, "
+                f"{'problème résolu' if solved else 'non résolu'} — noté dans ")
+        plan = Plan(f"{said}{where}.", changes,
                     details=[(f"Étape {i} — {'faite' if s.id in done else 'à faire'}",
                               f"{s.instruction} → attendu : {s.expected}") for i, s in enumerate(script.steps, 1)],
                     facts={"script": script.code, "line": line.number, "solved": solved,
@@ -470,7 +471,7 @@ class RunScript(_LineAct):
             plan.warnings.append("Toutes les étapes sont faites sans succès : proposez un rendez-vous technicien ou "
                                  "un échange du matériel.")
 
-        def apply() -> None:
+        def apply() -> str:
             nonlocal ticket
             step = f"« {script.title} » : {last.instruction}"
             if ticket is None:
@@ -484,6 +485,7 @@ class RunScript(_LineAct):
             _record(ctx, f"Script « {script.title} » ({len(done)}/{len(script.steps)} étapes), "
                          f"{'résolu' if solved else 'non résolu'} — ticket n° {ticket.id}", ticket.equipment_id)
             plan.facts["ref"] = {"ticket": ticket.id}
+            return f"{said}le ticket n° {ticket.id}."  # the ticket it went to, new or not
 
         plan.apply = apply
         return plan

@@ -252,8 +252,11 @@ def test_a_script_is_recorded_in_a_ticket_then_solved(acts: Acts, sessions: sess
     assert "Prochaine étape : Vérifier les voyants" in preview["warnings"][0]
     assert _tickets(sessions, CAMILLE_BOX) == []
 
-    service.execute("run_script", CAMILLE, params)
+    assert preview["summary"].endswith("non résolu — noté dans un nouveau ticket.")
+    done = service.execute("run_script", CAMILLE, params)
     [ticket] = _tickets(sessions, CAMILLE_BOX)
+    assert done["summary"] == f"Script « Coupures du wifi de la box » : 2/6 étapes faites, non résolu — noté dans le " \
+                              f"ticket n° {ticket.id}."  # the ticket it went to, as the trace keeps it
     assert ticket.status == "open" and ticket.journey == "breakdown"
     assert ticket.scripts == [{"script": "wifi_coupures", "steps": ["redemarrage", "canal"], "solved": False,
                                "on": "2026-12-01", "by": "n1.demo"}]
