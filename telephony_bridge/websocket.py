@@ -17,7 +17,8 @@ from telephony_bridge.events import CallEvent, InvalidCallEvent, parse_call_even
 
 log = logging.getLogger(__name__)
 
-CallEventHandler = Callable[[CallEvent], Awaitable[None]]
+# The handler returns None when the event is applied, or why it was dropped (``duplicate``, ``stale``, ``ended``)
+CallEventHandler = Callable[[CallEvent], Awaitable[str | None]]
 OriginCheck = Callable[[HTTPConnection], bool]
 
 
@@ -64,7 +65,7 @@ def bridge_router(handle: CallEventHandler, token: str, origin_allowed: OriginCh
                     await ws.send_json({"type": "error", "detail": str(exc)})
                     continue
                 try:
-                    await handle(event)
+                    dropped = await handle(event)
                 except EventRefused as exc:
                     log.warning("call event %s/%s refused: %s", event.call_id, event.event, exc)
                     await ws.send_json({"type": "error", "call_id": event.call_id, "event": event.event.value,
@@ -75,7 +76,12 @@ def bridge_router(handle: CallEventHandler, token: str, origin_allowed: OriginCh
                     await ws.send_json({"type": "error", "call_id": event.call_id,
                                         "detail": "internal error while handling the event"})
                     continue
-                await ws.send_json({"type": "ack", "call_id": event.call_id, "event": event.event.value})
+                ack = {"type": "ack", "call_id": event.call_id, "event": event.event.value}
+                if event.event_id is not None:
+                    ack["event_id"] = event.event_id
+                if dropped:
+                    ack["dropped"] = dropped  # acknowledged (the adapter need not send it again), not applied
+                await ws.send_json(ack)
         except WebSocketDisconnect:
             return
 

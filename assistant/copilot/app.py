@@ -77,8 +77,8 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
 
     problems.install(app)
 
-    async def handle_call_event(event: CallEvent) -> None:
-        await app.state.calls.handle(event)
+    async def handle_call_event(event: CallEvent) -> str | None:
+        return await app.state.calls.handle(event)
 
     app.include_router(health.router)
     app.include_router(customers.router)

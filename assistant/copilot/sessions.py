@@ -38,8 +38,12 @@ from telephony_bridge.websocket import EventRefused
 log = logging.getLogger(__name__)
 
 COPILOT = system_actor()
-TRANSFERS = {CallEventKind.TRANSFERRED_WARM, CallEventKind.TRANSFERRED_COLD}
+TRANSFER_STATES = {"transferred_warm", "transferred_cold"}
 ANSWERED_STATES = {"answered", "held", "resumed"}
+# Events that say something about the call without changing its state (panels get no call_update)
+INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSCRIPT, CallEventKind.DTMF,
+               CallEventKind.DATA}
+SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
 
@@ -67,6 +71,11 @@ class CallSession:
     popped_to: str | None = None  # the advisor whose panel got the last pop
     shared: set[str] = field(default_factory=set)  # level-2 advisors who took the call's transfer
     expired: bool = False
+    ivr_choice: str | None = None  # the last IVR choice (DTMF)
+    data: dict[str, Any] = field(default_factory=dict)  # call-attached data (CTI), merged event after event
+    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)  # event ids applied (duplicates dropped)
+    sequence: int = -1  # the highest ``sequence`` applied (older events dropped)
+    times: dict[str, float] = field(default_factory=dict)  # ring, talk and hold, for the handling-time KPIs
     started_at: str = field(default_factory=lambda: utcnow().isoformat())
     last_event: float = field(default_factory=time.monotonic)
     queue: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
@@ -114,17 +123,30 @@ class CallSessionManager:
             self._reaper = asyncio.create_task(self._reap(), name="call-reaper")
 
     # -- bridge side -------------------------------------------------------------------------
-    async def handle(self, event: CallEvent) -> None:
-        """Check the event against the call, then queue it on the call's worker (made on its first event)."""
+    async def handle(self, event: CallEvent) -> str | None:
+        """Check the event against the call, then queue it on the call's worker (made on its first event).
+
+        Returns why the event was dropped (acknowledged, not applied) or None: ``duplicate`` (its ``event_id``
+        was seen), ``stale`` (its ``sequence`` is older than one applied), ``ended`` (the call is over)."""
         call = self.calls.get(event.call_id)
         agent = event.agent or None  # "" is no advisor
         if call is None:
-            if event.event is CallEventKind.ENDED:
-                return  # already ended (or expired): ending it again changes nothing
+            if event.event is CallEventKind.ENDED or event.call_id in self.recent:
+                return "ended"  # already ended (or expired): a late or replayed event changes nothing
             call = CallSession(event.call_id)
             self.calls[event.call_id] = call
             call.worker = asyncio.create_task(self._work(call), name=f"call-{event.call_id}")
-        if agent and call.agent and agent != call.agent and event.event not in TRANSFERS:
+        if event.event_id is not None:
+            if event.event_id in call.seen:
+                return "duplicate"
+            call.seen[event.event_id] = None
+            if len(call.seen) > SEEN_EVENT_IDS:
+                call.seen.popitem(last=False)
+        if event.sequence is not None:
+            if event.sequence <= call.sequence and event.event is not CallEventKind.ENDED:
+                return "stale"
+            call.sequence = max(call.sequence, event.sequence)
+        if agent and call.agent and agent != call.agent and not event.is_transfer:
             self._traces.record("call.event_rejected", COPILOT, call_id=call.call_id, event=event.event.value,
                                 agent=call.agent, claimed_agent=agent[:80])
             raise EventRejected(f"call {call.call_id} is presented to another advisor: only a transfer "
@@ -134,6 +156,7 @@ class CallSessionManager:
             call.agent_centre = None
         call.last_event = self._clock()
         call.queue.put_nowait(event)
+        return None
 
     async def _work(self, call: CallSession) -> None:
         while True:
@@ -148,37 +171,84 @@ class CallSessionManager:
 
     async def _apply(self, call: CallSession, event: CallEvent) -> None:
         call.caller_number = event.caller_number or call.caller_number
+        call.ivr_choice = event.ivr_digits or call.ivr_choice
+        if event.data:
+            call.data.update(event.data)
+        words = event.reason_words.strip() if event.reason_words else None
+        reason = self._reason_after(call, event, words)
         name = "call.expired" if call.expired and event.event is CallEventKind.ENDED else f"call.{event.event.value}"
+        extra: dict[str, Any] = {}
+        if event.version == 2:
+            extra = {"version": 2, "event_id": event.event_id, "sequence": event.sequence}
+            if event.transcript is not None:
+                extra["transcript"] = event.transcript.model_dump()
+            if event.transfer is not None:
+                extra["transfer"] = event.transfer.model_dump()
+            if event.data:
+                extra["data"] = event.data
+        if event.event is CallEventKind.ENDED:
+            extra["durations"] = self._durations(call, event)
         self._traces.record(name, COPILOT, call_id=event.call_id,
-                            caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_choice,
-                            has_reason=bool(event.reason_transcript),
-                            reason=event.reason_transcript.strip()[:1000] if event.reason_transcript else None)
+                            caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_digits,
+                            has_reason=bool(words), reason=reason[:1000] if words and reason else None, **extra)
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
-        reason_changed = bool(event.reason_transcript) and event.reason_transcript.strip() != (call.reason or "")
+        reason_changed = bool(words) and reason != (call.reason or "")
         if reason_changed:
-            call.reason = event.reason_transcript.strip()  # type: ignore[union-attr]
-            call.analysis = asyncio.create_task(self._analyse(call, call.reason))
+            call.reason = reason
+            call.analysis = asyncio.create_task(self._analyse(call, call.reason))  # type: ignore[arg-type]
+        self._clock_state(call, event)
         if call.agent and call.agent_centre is None:  # while the look-up and the NLU run
             call.agent_centre = await self._centre(call.agent)
 
         if event.event is CallEventKind.ANSWERED:
             call.state = "answered"
             await self._push_pop(call)
-        elif event.event in (CallEventKind.REASON, CallEventKind.OFFERED):
+        elif event.event in INFORMATION:
             if reason_changed and call.popped_to:  # the reason came after the pop: update the panel
                 await self._push_pop(call)
         else:
-            if event.event in TRANSFERS and self.on_transfer is not None:
-                await self.on_transfer(call.call_id, event.event.value, call.agent)
+            if event.is_transfer and self.on_transfer is not None:
+                await self.on_transfer(call.call_id, event.state, call.agent)
             previous = call.popped_to
-            call.state = "expired" if name == "call.expired" else event.event.value
+            call.state = "expired" if name == "call.expired" else event.state
             update = {"type": "call_update", "call_id": call.call_id, "state": call.state}
             if previous and previous != call.agent:  # transferred: the first advisor sees it leave
                 self._hub.publish(update, previous, None)
             self._hub.publish(update, call.agent, call.agent_centre)
-            if call.state in ANSWERED_STATES | {t.value for t in TRANSFERS} and call.agent != previous:
+            if call.state in ANSWERED_STATES | TRANSFER_STATES and call.agent != previous:
                 await self._push_pop(call)  # the call reached a (new) advisor: they get the context
+
+    @staticmethod
+    def _reason_after(call: CallSession, event: CallEvent, words: str | None) -> str | None:
+        """The call reason once ``event`` is applied: a v1 reason replaces the previous one; a v2 final
+        transcript of the caller adds to it (the caller says it in several breaths)."""
+        if not words:
+            return call.reason
+        if event.event is CallEventKind.TRANSCRIPT and call.reason:
+            return f"{call.reason} {words}"[:10_000]
+        return words
+
+    def _clock_state(self, call: CallSession, event: CallEvent) -> None:
+        """When the call started ringing, was answered, was put on hold: for the talk and hold times."""
+        now, t = self._clock(), call.times
+        t.setdefault("first", now)
+        if event.event is CallEventKind.ANSWERED:
+            t.setdefault("answered", now)
+        elif event.event is CallEventKind.HELD and "held_since" not in t:
+            t["held_since"] = now
+        elif event.event in (CallEventKind.RESUMED, CallEventKind.ENDED) and "held_since" in t:
+            t["hold"] = t.get("hold", 0.0) + now - t.pop("held_since")
+
+    def _durations(self, call: CallSession, event: CallEvent) -> dict[str, float | None]:
+        """Seconds of ringing, talk (answered to the end, holds excluded) and hold, for the handling-time KPIs;
+        the call's after-call work is what follows ``ended`` until the advisor's next call."""
+        now, t = self._clock(), dict(call.times)
+        hold = t.get("hold", 0.0) + (now - t["held_since"] if "held_since" in t else 0.0)
+        answered = t.get("answered")
+        return {"ring_s": round(answered - t["first"], 3) if answered is not None and "first" in t else None,
+                "talk_s": round(now - answered - hold, 3) if answered is not None else None,
+                "hold_s": round(hold, 3)}
 
     async def _centre(self, login: str) -> str | None:
         """The advisor's centre, cached for ten minutes (supervisors act on their centre's calls)."""
