@@ -67,7 +67,7 @@ class Transfer(BaseModel):
 
     kind: Annotated[Literal["blind", "attended"], Field(
         description="blind (cold): the call goes without the advisors talking; attended (warm): they talk first.")]
-    queue: Annotated[safe_text(80) | None, Field(description="The queue or group it goes to, if no advisor yet.")] = None
+    queue: Annotated[safe_text(80) | None, Field(description="The queue or group it goes to, if no advisor.")] = None
 
 
 class CallEvent(BaseModel):

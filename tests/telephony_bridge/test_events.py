@@ -98,3 +98,48 @@ def test_a_transcript_keeps_its_line_breaks_and_tabs_and_french() -> None:
                                     agent=" n1.demo ", caller_number="+33 7 12 34 56 78"))
     assert event.reason_transcript == "bonjour\n\tje déménage à l’Haÿ-les-Roses 🙂"
     assert (event.agent, event.caller_number) == ("n1.demo", "+33 7 12 34 56 78")
+
+
+# -- version 2 ---------------------------------------------------------------------------------------------------
+def _v2(**fields: object) -> str:
+    return json.dumps({"version": 2, "call_id": "c-1", **fields})
+
+
+def test_a_v2_call_reads_as_the_session_needs_it() -> None:
+    transfer = parse_call_event(_v2(event="transferred", agent="n2.demo", transfer={"kind": "blind", "queue": "N2"},
+                                    event_id="ari-42", sequence=7))
+    assert (transfer.is_transfer, transfer.transfer_kind, transfer.state) == (True, "blind", "transferred_cold")
+    said = parse_call_event(_v2(event="transcript", transcript={"text": "je déménage", "final": True}))
+    assert said.reason_words == "je déménage"
+    for partial in ({"text": "je dé", "final": False}, {"text": "d'accord", "speaker": "agent"}):
+        assert parse_call_event(_v2(event="transcript", transcript=partial)).reason_words is None
+    assert parse_call_event(_v2(event="dtmf", digits="2#")).ivr_digits == "2#"
+    assert parse_call_event(_v2(event="data", data={"queue": "sav", "vip": True, "score": 3})).data == {
+        "queue": "sav", "vip": True, "score": 3}
+    # version 1, deprecated, still read the same way
+    old = parse_call_event(_event(event="transferred_warm", agent="n2.demo"))
+    assert (old.version, old.is_transfer, old.transfer_kind, old.state) == (1, True, "attended", "transferred_warm")
+    assert parse_call_event(_event(event="reason", reason_transcript="ma box")).reason_words == "ma box"
+
+
+@pytest.mark.parametrize(("frame", "complaint"), [
+    (_v2(event="reason", reason_transcript="x"), "« reason » n'existe plus en version 2"),
+    (_v2(event="transferred_cold"), "n'existe plus en version 2"),
+    (_event(event="dtmf", digits="2"), 'ajoutez "version": 2'),
+    (_event(event="answered", event_id="e1"), 'ajoutez "version": 2'),
+    (_v2(event="transferred", agent="n2.demo"), "« transferred » sans « transfer »"),
+    (_v2(event="dtmf"), "« dtmf » sans « digits »"),
+    (_v2(event="dtmf", digits="2; rm"), "digits"),
+    (_v2(event="transcript"), "« transcript » sans « transcript »"),
+    (_v2(event="transcript", transcript={"text": "x", "speaker": "robot"}), "speaker"),
+    (_v2(event="data"), "« data » sans données"),
+    (_v2(event="data", data={f"k{i}": i for i in range(51)}), "data"),
+    (_v2(event="data", data={"a b": 1}), "data"),
+    (_v2(event="data", data={"k": {"nested": 1}}), "data"),
+    (_v2(event="answered", sequence=-1), "sequence"),
+    (json.dumps({"version": 3, "call_id": "c-1", "event": "answered"}), "version"),
+])
+def test_a_v2_frame_that_does_not_hold_together_is_refused(frame: str, complaint: str) -> None:
+    with pytest.raises(InvalidCallEvent) as caught:
+        parse_call_event(frame)
+    assert complaint in str(caught.value)

@@ -4,11 +4,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, prediction_from_parse
 from assistant.copilot.panel_hub import PanelHub
 from assistant.copilot.sessions import CallSessionManager
+from crm_core.models import TraceEvent
 from crm_core.services.actor import Actor
 from crm_core.services.call_access import NotYourCall
 from crm_core.services.habilitations import PROFILES
@@ -215,9 +217,12 @@ async def test_a_panel_that_may_not_read_customers_gets_the_pop_without_them(
     assert seen_by_advisor["customer"]["last_name"] == "Lefèvre" and seen_by_advisor["restricted"] is False
 
 
-async def _traced(factory: sessionmaker[Session], manager: CallSessionManager, name: str) -> int:
+async def _traced(factory: sessionmaker[Session], manager: CallSessionManager, name: str,
+                  call_id: str | None = None) -> int:
     assert await asyncio.to_thread(manager.flush_traces)
-    return count_rows(factory, "SELECT count(*) FROM trace_events WHERE name=:n", n=name)
+    if call_id is None:
+        return count_rows(factory, "SELECT count(*) FROM trace_events WHERE name=:n", n=name)
+    return count_rows(factory, "SELECT count(*) FROM trace_events WHERE name=:n AND call_id=:c", n=name, c=call_id)
 
 
 async def test_an_agent_change_that_is_not_a_transfer_is_refused_and_traced(
@@ -324,5 +329,96 @@ async def test_a_silent_call_expires(sqlite_sessions: sessionmaker[Session]) -> 
         assert await _traced(sqlite_sessions, manager, "call.expired") == 1
         owner = manager.owner("c1")  # after-call work on it is still the advisor's, but it is over
         assert owner is not None and owner.agent == "n1.demo" and owner.active is False
+    finally:
+        await manager.aclose()
+
+
+# -- protocol version 2 ----------------------------------------------------------------------------------------
+def v2(event: str, call_id: str = "c2", **kw: Any) -> CallEvent:
+    return CallEvent(version=2, call_id=call_id, event=event, **kw)  # type: ignore[arg-type]
+
+
+async def test_duplicates_replays_stale_and_late_events_are_dropped_and_said(
+        sqlite_sessions: sessionmaker[Session]) -> None:
+    hub = PanelHub()
+    sub = hub.subscribe("n1.demo", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa("move"), hub)
+    try:
+        offered = v2("offered", caller_number="0712345678", agent="n1.demo", event_id="e1", sequence=1)
+        assert await manager.handle(offered) is None
+        assert await manager.handle(offered) == "duplicate"  # the engine sent it twice
+        assert await manager.handle(v2("answered", event_id="e3", sequence=3)) is None
+        assert await manager.handle(v2("held", event_id="e2", sequence=2)) == "stale"  # older than « answered »
+        await _next_pop(sub, "c2")
+        assert await manager.handle(v2("ended", event_id="e4", sequence=4)) is None
+        await asyncio.sleep(0.1)
+        assert await manager.handle(v2("held", event_id="e5", sequence=5)) == "ended"  # a late one: no new call
+        assert "c2" not in manager.calls
+        assert await _traced(sqlite_sessions, manager, "call.held", "c2") == 0
+        assert await _traced(sqlite_sessions, manager, "call.offered", "c2") == 1
+    finally:
+        await manager.aclose()
+
+
+async def test_the_callers_final_words_make_the_reason_and_the_ivr_and_data_are_kept(
+        sqlite_sessions: sessionmaker[Session]) -> None:
+    hub = PanelHub()
+    sub = hub.subscribe("n1.demo", permissions=N1)
+    rasa = FakeRasa("move")
+    manager = manager_for(sqlite_sessions, rasa, hub)
+    try:
+        await manager.handle(v2("offered", caller_number="0712345678", agent="n1.demo"))
+        await manager.handle(v2("dtmf", digits="2"))
+        await manager.handle(v2("data", data={"queue": "demenagement", "crm_case": "A-12"}))
+        await manager.handle(v2("transcript", transcript={"text": "bonjour", "final": False}))  # partial: not yet
+        await manager.handle(v2("transcript", transcript={"text": "bonjour je déménage", "final": True}))
+        await manager.handle(v2("transcript", transcript={"text": "très bien", "final": True, "speaker": "agent"}))
+        await manager.handle(v2("transcript", transcript={"text": "à Nantes le mois prochain", "final": True}))
+        await manager.handle(v2("answered"))
+        pop = await _next_pop(sub, "c2")
+        call = manager.calls["c2"]
+        assert pop["reason"] == "bonjour je déménage à Nantes le mois prochain" == call.reason
+        assert (call.ivr_choice, call.data) == ("2", {"queue": "demenagement", "crm_case": "A-12"})
+        assert rasa.texts[-1] == "bonjour je déménage à Nantes le mois prochain"
+        assert "très bien" not in " ".join(rasa.texts)  # the advisor's words are not the caller's reason
+    finally:
+        await manager.aclose()
+
+
+async def test_the_end_of_a_call_records_its_ring_talk_and_hold_times(sqlite_sessions: sessionmaker[Session]) -> None:
+    now = [100.0]
+    hub = PanelHub()
+    manager = manager_for(sqlite_sessions, FakeRasa("move"), hub, clock=lambda: now[0])
+    try:
+        for at, event in ((100.0, "offered"), (104.0, "answered"), (130.0, "held"), (150.0, "resumed"),
+                          (170.0, "held"), (175.0, "ended")):
+            now[0] = at
+            extra = {"caller_number": "0712345678", "agent": "n1.demo"} if event == "offered" else {}
+            await manager.handle(v2(event, **extra))
+            await asyncio.sleep(0.02)  # each event applied at its own time
+        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(manager.flush_traces)
+        with sqlite_sessions() as s:
+            ended = s.scalar(select(TraceEvent).where(TraceEvent.call_id == "c2", TraceEvent.name == "call.ended"))
+        assert ended is not None
+        # rang 4 s; answered 71 s of which 25 s on hold (20 s, then 5 s still on hold when it ended)
+        assert ended.data["durations"] == {"ring_s": 4.0, "talk_s": 46.0, "hold_s": 25.0}
+    finally:
+        await manager.aclose()
+
+
+async def test_a_v2_transfer_moves_the_call_like_a_v1_one(sqlite_sessions: sessionmaker[Session]) -> None:
+    hub = PanelHub()
+    first = hub.subscribe("n1.demo", permissions=N1)
+    second = hub.subscribe("n2.demo", permissions=PROFILES["n2_technical"][1])
+    manager = manager_for(sqlite_sessions, FakeRasa("breakdown"), hub)
+    try:
+        await manager.handle(v2("offered", caller_number="0712345678", agent="n1.demo"))
+        await manager.handle(v2("answered"))
+        await _next_pop(first, "c2")
+        await manager.handle(v2("transferred", agent="n2.demo", transfer={"kind": "attended"}))
+        assert (await _next_pop(second, "c2"))["state"] == "transferred_warm"
+        left = await asyncio.wait_for(first.queue.get(), 5)
+        assert left == {"type": "call_update", "call_id": "c2", "state": "transferred_warm"}
     finally:
         await manager.aclose()
