@@ -259,6 +259,35 @@ def bridge_schema(
     _print_schema(json_schema(), write)
 
 
+@bridge_app.command("baresip")
+def bridge_baresip(
+    agent: Annotated[str, typer.Option(help="Login of the advisor this softphone belongs to.")],
+    ctrl: Annotated[str, typer.Option(help="baresip's ctrl_tcp (ctrl_tcp_listen), HOST:PORT.")] = "127.0.0.1:4444",
+    app_url: Annotated[str | None, typer.Option("--app", help="App URL (default: from settings).")] = None,
+    reason: Annotated[str | None, typer.Option(help="A fixed call reason for every call (demo).")] = None,
+) -> None:
+    """Forward a baresip softphone's incoming calls (ctrl_tcp events) to the bridge as CallEvents, until Ctrl-C."""
+    import logging
+
+    from assistant.copilot.settings import get_copilot_settings
+    from crm_core.core.config import get_crm_settings
+    from telephony_bridge.adapters import baresip
+    from telephony_bridge.adapters._common import BridgeForwarder, bridge_url
+
+    host, _, port = ctrl.rpartition(":")
+    if not host or not port.isdigit():
+        raise _err(f"--ctrl must be HOST:PORT, not {ctrl!r}")
+    s = get_copilot_settings()
+    url = bridge_url(app_url or f"http://{s.host}:{s.port}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    forwarder = BridgeForwarder(url, get_crm_settings().secret("bridge_token"))
+    state = baresip.BaresipState(agent=agent, reason=reason)
+    try:
+        asyncio.run(baresip.run(host, int(port), forwarder, state))
+    except KeyboardInterrupt:
+        pass
+
+
 def _print_schema(schema: dict, write: Path | None) -> None:
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if write:
