@@ -19,10 +19,12 @@ The advisor's leg (and any other) is tied to it by ``Channel-Call-UUID``, ``Othe
 | CHANNEL_HOLD / CHANNEL_UNHOLD | held / resumed |
 | DTMF | dtmf |
 | CHANNEL_EXECUTE of ``transfer`` / ``att_xfer`` | transferred blind / attended |
+| CHANNEL_EXECUTE ``set`` call_reason / copilot_data_<key> / copilot_agent | transcript / data / (the agent) |
 | CHANNEL_HANGUP_COMPLETE of the call's own channel | ended (``data.hangup_cause``) |
 
 Channel variables read: ``variable_copilot_agent`` (the advisor's login), ``variable_call_reason`` (the reason,
-typed or recognised by the IVR), ``variable_copilot_data_<key>`` (call-attached data).
+typed or recognised by the IVR), ``variable_copilot_data_<key>`` (call-attached data), on the events that carry
+them (a channel created with them, ``CHANNEL_ANSWER``), or when the dialplan sets them (``CHANNEL_EXECUTE``).
 """
 
 import asyncio
@@ -162,15 +164,33 @@ def _dtmf(h: dict[str, str], state: FsState) -> list[CallEvent]:
 
 def _execute(h: dict[str, str], state: FsState) -> list[CallEvent]:
     application = h.get("Application")
-    if application not in ("transfer", "att_xfer"):
+    if application not in ("transfer", "att_xfer", "set", "export"):
         return []
     call = _call_of(h, state)
     if call is None:
         return []
+    if application in ("set", "export"):
+        return _set(h, call)
     target = (h.get("Application-Data") or "").split(" ")[0] or None
     kind = "attended" if application == "att_xfer" else "blind"
     return [build(call.call_id, "transferred", transfer=Transfer(kind=kind, queue=target[:80] if target else None),
                   **_common(h, call) | {"agent": None})]
+
+
+def _set(h: dict[str, str], call: FsCall) -> list[CallEvent]:
+    """The dialplan setting one of our variables (``set copilot_agent=n1.demo``, ``set call_reason=…``)."""
+    name, sep, value = (h.get("Application-Data") or "").partition("=")
+    if not sep or not value:
+        return []
+    if name == "copilot_agent":
+        call.agent = value  # carried by the call's next events
+        return []
+    if name == "call_reason":
+        return [build(call.call_id, "transcript", transcript=Transcript(text=value), **_common(h, call))]
+    key = name[len("copilot_data_"):]
+    if name.startswith("copilot_data_") and key:
+        return [build(call.call_id, "data", data={key: value}, **_common(h, call))]
+    return []
 
 
 def _hangup(h: dict[str, str], state: FsState) -> list[CallEvent]:

@@ -169,6 +169,7 @@ class JambonzServer:
                  basic_auth: tuple[str, str] | None = None) -> None:
         self.bridge, self.verbs, self.basic_auth = bridge, verbs or {}, basic_auth
         self.state = JambonzState()
+        self._watchers: set[asyncio.Task] = set()
 
     def _authorised(self, header: str | None) -> bool:
         if self.basic_auth is None:
@@ -196,18 +197,31 @@ class JambonzServer:
             if isinstance(raw, dict) and raw.get("type") in ("session:new", "verb:hook") and raw.get("msgid"):
                 await ws.send(ack(str(raw["msgid"]), self.verbs.get(raw["type"])))
 
-    async def serve(self, host: str, port: int) -> None:
-        """Listen until cancelled (the bridge forwarder runs beside it)."""
+    async def start(self, host: str, port: int) -> Any:
+        """Start listening (port 0: any free port) and forwarding; ``close()`` the returned server to stop."""
         from websockets.asyncio.server import serve
 
         sender = asyncio.create_task(self.bridge.run(), name="jambonz-bridge")
+        server = await serve(self.handler, host, port, subprotocols=[SUBPROTOCOL],
+                             process_request=self.process_request)
+        self._watchers.add(asyncio.create_task(_cancel_when_closed(server, sender)))
+        log.info("waiting for jambonz on %s", ", ".join(str(s.getsockname()) for s in server.sockets))
+        return server
+
+    async def serve(self, host: str, port: int) -> None:
+        """Listen until cancelled (the bridge forwarder runs beside it)."""
+        server = await self.start(host, port)
         try:
-            async with serve(self.handler, host, port, subprotocols=[SUBPROTOCOL],
-                             process_request=self.process_request) as server:
-                log.info("waiting for jambonz on ws://%s:%d", host, port)
-                await server.serve_forever()
+            await server.serve_forever()
         finally:
-            sender.cancel()
+            server.close()
+
+
+async def _cancel_when_closed(server: Any, task: asyncio.Task) -> None:
+    try:
+        await server.wait_closed()
+    finally:
+        task.cancel()
 
 
 def main() -> None:  # pragma: no cover - thin command line wrapper
