@@ -29,6 +29,7 @@ the caller's final transcript on ``offered``. Outgoing calls (the advisor dialli
 """
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -228,6 +229,8 @@ async def run(host: str, port: int, bridge: BridgeForwarder, state: BaresipState
                 await asyncio.sleep(delay)
     finally:
         sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender  # its websocket closed before the loop goes
 
 
 async def _session(reader: asyncio.StreamReader, bridge: BridgeForwarder, state: BaresipState) -> None:
