@@ -132,11 +132,12 @@ class BridgeForwarder:
             event = self.queue[0]
             await ws.send(event.model_dump_json(exclude_none=True))
             reply = json.loads(await ws.recv())
+            if reply.get("type") != "ack" and "call_id" not in reply and "invalid CallEvent" not in reply.get(
+                    "detail", ""):
+                raise ConnectionError(f"bridge refused the connection: {reply.get('detail')}")  # token, origin
             self.queue.popleft()  # acknowledged or refused: either way the bridge has answered for it
             if reply.get("type") != "ack":
                 log.warning("bridge refused %s/%s: %s", event.call_id, event.event, reply.get("detail"))
-                if reply.get("detail") == "bridge token missing or wrong":
-                    raise ConnectionError("bridge token refused")
             if self.on_reply is not None:
                 result = self.on_reply(reply)
                 if asyncio.iscoroutine(result):

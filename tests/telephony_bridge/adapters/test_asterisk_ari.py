@@ -131,3 +131,25 @@ async def test_the_runner_forwards_a_replayed_call_to_the_bridge_and_reconnects(
             await asyncio.gather(task, return_exceptions=True)
     assert without_ids(received) == EXPECTED
     assert connections[0] == "/ari/events?app=copilot&api_key=asterisk%3Asecret" and len(connections) == 2
+
+
+async def test_a_wrong_bridge_token_keeps_the_events_queued(fake_bridge: Any) -> None:
+    bridge = await fake_bridge()
+    event = _translate_all(load_json("asterisk_ari", "call.json"))[0]
+    forwarder = BridgeForwarder(bridge.url, "not-the-token", backoff=Backoff(initial=0.01, maximum=0.02))
+    forwarder.put(event)
+    task = asyncio.create_task(forwarder.run())
+    async with asyncio.timeout(5):
+        while bridge.connections < 3:
+            await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert list(forwarder.queue) == [event] and bridge.events == []
+
+
+def test_the_queue_is_bounded_and_drops_the_oldest() -> None:
+    events = _translate_all(load_json("asterisk_ari", "call.json"))
+    forwarder = BridgeForwarder("ws://127.0.0.1:9/ws/bridge", TOKEN, max_queue=3)
+    for event in events[:5]:
+        forwarder.put(event)
+    assert list(forwarder.queue) == events[2:5] and forwarder.dropped == 2
