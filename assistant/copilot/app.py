@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -19,10 +21,11 @@ from assistant.copilot.transfer_desk import TransferDesk
 from assistant.copilot.warmup import Warmup, run_warmup
 from crm_core.api import problems
 from crm_core.api.routes import acts, auth, customers, habilitations, session
-from crm_core.core.config import CrmSettings, get_crm_settings, is_loopback
+from crm_core.core.config import BUILD_DIR, CrmSettings, get_crm_settings, is_loopback
 from crm_core.core.db import create_schema, get_engine, session_factory
 from crm_core.transfers import routing as transfer_routing
 from telephony_bridge.events import CallEvent
+from telephony_bridge.webhook import cti_webhook_router
 from telephony_bridge.websocket import bridge_router
 from web_widget import mount_panel
 
@@ -32,6 +35,15 @@ log = logging.getLogger(__name__)
 def dev_sign_in_enabled(settings: CopilotSettings, crm: CrmSettings) -> bool:
     """Development tokens are minted only in development mode, by an app that listens on loopback only."""
     return crm.env == "development" and is_loopback(settings.host)
+
+
+def journal_dir_for(engine: Engine) -> Path | None:
+    """The trace journal's default place: beside a SQLite file, else one folder per database in .build/."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return Path(f"{url.database}.journal") if url.database and url.database != ":memory:" else None
+    name = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return BUILD_DIR / "journal" / name
 
 
 def create_app(settings: CopilotSettings | None = None, engine: Engine | None = None,
@@ -53,7 +65,9 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         app.state.calls = CallSessionManager(app.state.session_factory, app.state.rasa, app.state.hub,
                                              settings.low_confidence, secret=crm.secret("internal_secret"),
                                              assertion_ttl_s=crm.assertion_ttl_s,
-                                             idle_timeout_s=settings.call_idle_timeout_s)
+                                             idle_timeout_s=settings.call_idle_timeout_s,
+                                             journal_dir=settings.journal_dir or journal_dir_for(db))
+        await app.state.calls.restore()  # the calls in progress when the app stopped or died
         app.state.calls.start()
         with app.state.session_factory() as session:
             transfer_routing.check_baskets(routing, session, str(settings.transfer_routing or "routing.yml"))
@@ -95,6 +109,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     if dev_sign_in:
         app.include_router(auth.router)
     app.include_router(bridge_router(handle_call_event, crm.secret("bridge_token"), origin_allowed))
+    app.include_router(cti_webhook_router(handle_call_event, crm.secret("bridge_token")))  # signed HTTP POSTs
     app.include_router(panel_ws.router)
     mount_panel(app)
     return app

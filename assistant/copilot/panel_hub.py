@@ -93,6 +93,12 @@ class PanelHub:
                                                          if can_see(sub.permissions, f["field"])})))
         return reached
 
+    def deliver(self, sub: Subscriber, message: dict[str, Any]) -> int:
+        """One message for one panel (a pop again on reconnection), through the permission filter."""
+        if sub.expires_at is not None and utcnow() >= sub.expires_at:
+            return 0
+        return self._put(sub, message)
+
     def _put(self, sub: Subscriber, message: dict[str, Any]) -> int:
         shown = _for(message, sub.permissions)
         try:

@@ -81,6 +81,7 @@ async def panel(
     state = {"actor": actor}
     try:
         await ws.send_json(_hello(actor, claims))
+        await manager.welcome(sub)  # calls restored after a restart pop again on their advisor's panel
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":

@@ -14,15 +14,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.copilot import context
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient, suggested_acts
-from assistant.copilot.panel_hub import PanelHub
+from assistant.copilot.panel_hub import PanelHub, Subscriber
 from crm_core.acts.catalogue import label_for
 from crm_core.core.db import transaction
+from crm_core.models import TraceEvent
 from crm_core.models.base import utcnow
 from crm_core.schemas.customer import CustomerPublic
 from crm_core.services.actor import Actor
@@ -46,6 +50,35 @@ INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSC
 SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
+
+
+EVENT_TRACES = frozenset(f"call.{kind.value}" for kind in CallEventKind)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _event_from_trace(t: TraceEvent) -> CallEvent | None:
+    """The event a ``call.<event>`` trace records, as the bridge received it (None if it cannot be read)."""
+    d = t.data or {}
+    kind = t.name.removeprefix("call.")
+    fields: dict[str, Any] = {"call_id": t.call_id, "event": kind, "caller_number": d.get("caller_number"),
+                              "agent": d.get("agent")}
+    if d.get("version") == 2:
+        fields |= {"version": 2, "event_id": d.get("event_id"), "sequence": d.get("sequence"),
+                   "transcript": d.get("transcript"), "transfer": d.get("transfer"), "data": d.get("data")}
+        if kind == CallEventKind.DTMF.value:
+            fields["digits"] = d.get("ivr_choice")
+    else:
+        fields["ivr_choice"] = d.get("ivr_choice")
+        if d.get("has_reason"):
+            fields["reason_transcript"] = d.get("reason")
+    try:
+        return CallEvent.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValueError:
+        log.error("call %s: the trace %s (%s) cannot be read back as an event", t.call_id, t.id, t.name)
+        return None
 
 
 class EventRejected(EventRefused):
@@ -76,9 +109,13 @@ class CallSession:
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)  # event ids applied (duplicates dropped)
     sequence: int = -1  # the highest ``sequence`` applied (older events dropped)
     times: dict[str, float] = field(default_factory=dict)  # ring, talk and hold, for the handling-time KPIs
+    heard: str | None = None  # the call reason as received so far (``reason`` follows once analysed)
+    end_recorded: bool = False  # the bridge's « ended » is traced (the reaper's expiry is not then)
+    restored: bool = False  # rebuilt from the trace after the app restarted: its panel gets the pop on reconnect
+    restoring: bool = False  # being rebuilt: nothing is pushed to panels
     started_at: str = field(default_factory=lambda: utcnow().isoformat())
     last_event: float = field(default_factory=time.monotonic)
-    queue: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[CallEvent, str | None]] = field(default_factory=asyncio.Queue)  # with its reason
     worker: asyncio.Task[None] | None = None
     lookup: asyncio.Task[None] | None = None
     analysis: asyncio.Task[None] | None = None
@@ -100,9 +137,10 @@ class CallSessionManager:
         assertion_ttl_s: int = 120,
         idle_timeout_s: float = 7200.0,
         clock: Callable[[], float] = time.monotonic,
+        journal_dir: Path | None = None,
     ) -> None:
         self._db = sessions
-        self._traces = TraceBuffer(sessions)
+        self._traces = TraceBuffer(sessions, journal_dir=journal_dir)  # journaled: a kill loses no trace
         self._rasa = rasa
         self._hub = hub
         self._low_confidence = low_confidence
@@ -155,49 +193,60 @@ class CallSessionManager:
             call.agent = agent  # set here, so that a second event in the same burst is checked against it
             call.agent_centre = None
         call.last_event = self._clock()
-        call.queue.put_nowait(event)
+        self._receive(call, event)  # traced (journaled) before the adapter gets its ack
+        call.queue.put_nowait((event, call.heard))
         return None
+
+    def _receive(self, call: CallSession, event: CallEvent, occurred_at: float | None = None) -> dict[str, Any]:
+        """The event's own trace, recorded as it is received (so an acknowledged event is never lost: the trace
+        buffer journals it at once), with the call reason heard so far and, at the end, the call's durations."""
+        words = event.reason_words.strip() if event.reason_words else None
+        call.heard = self._reason_after(call.heard, event, words)
+        data: dict[str, Any] = {"caller_number": event.caller_number, "agent": event.agent,
+                                "ivr_choice": event.ivr_digits, "has_reason": bool(words),
+                                "reason": call.heard[:1000] if words and call.heard else None}
+        if event.version == 2:
+            data |= {"version": 2, "event_id": event.event_id, "sequence": event.sequence}
+            if event.transcript is not None:
+                data["transcript"] = event.transcript.model_dump()
+            if event.transfer is not None:
+                data["transfer"] = event.transfer.model_dump()
+            if event.data:
+                data["data"] = event.data
+        if event.event is CallEventKind.ENDED:
+            data["durations"] = self._durations(call, occurred_at)
+            call.end_recorded = True
+        self._clock_state(call, event, occurred_at)
+        if not call.restoring:
+            self._traces.record(f"call.{event.event.value}", COPILOT, call_id=event.call_id, **data)
+        return data
 
     async def _work(self, call: CallSession) -> None:
         while True:
-            event = await call.queue.get()
+            event, heard = await call.queue.get()
             try:
-                await self._apply(call, event)
+                await self._apply(call, event, heard)
             except Exception:
                 log.exception("call %s: event %s failed", call.call_id, event.event)
             if event.event is CallEventKind.ENDED:
                 self._forget(call)
                 return
 
-    async def _apply(self, call: CallSession, event: CallEvent) -> None:
+    async def _apply(self, call: CallSession, event: CallEvent, heard: str | None) -> None:
+        """Apply a received event to the call: look-up, analysis of the reason, pop, panels."""
         call.caller_number = event.caller_number or call.caller_number
         call.ivr_choice = event.ivr_digits or call.ivr_choice
         if event.data:
             call.data.update(event.data)
-        words = event.reason_words.strip() if event.reason_words else None
-        reason = self._reason_after(call, event, words)
-        name = "call.expired" if call.expired and event.event is CallEventKind.ENDED else f"call.{event.event.value}"
-        extra: dict[str, Any] = {}
-        if event.version == 2:
-            extra = {"version": 2, "event_id": event.event_id, "sequence": event.sequence}
-            if event.transcript is not None:
-                extra["transcript"] = event.transcript.model_dump()
-            if event.transfer is not None:
-                extra["transfer"] = event.transfer.model_dump()
-            if event.data:
-                extra["data"] = event.data
-        if event.event is CallEventKind.ENDED:
-            extra["durations"] = self._durations(call, event)
-        self._traces.record(name, COPILOT, call_id=event.call_id,
-                            caller_number=event.caller_number, agent=event.agent, ivr_choice=event.ivr_digits,
-                            has_reason=bool(words), reason=reason[:1000] if words and reason else None, **extra)
+        expired = call.expired and event.event is CallEventKind.ENDED
+        if expired and not call.end_recorded:  # the reaper ended it: its own trace, with the durations
+            self._traces.record("call.expired", COPILOT, call_id=call.call_id, durations=self._durations(call))
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
-        reason_changed = bool(words) and reason != (call.reason or "")
+        reason_changed = bool(heard) and heard != (call.reason or "")
         if reason_changed:
-            call.reason = reason
-            call.analysis = asyncio.create_task(self._analyse(call, call.reason))  # type: ignore[arg-type]
-        self._clock_state(call, event)
+            call.reason = heard
+            call.analysis = asyncio.create_task(self._analyse(call, heard))  # type: ignore[arg-type]
         if call.agent and call.agent_centre is None:  # while the look-up and the NLU run
             call.agent_centre = await self._centre(call.agent)
 
@@ -211,27 +260,28 @@ class CallSessionManager:
             if event.is_transfer and self.on_transfer is not None:
                 await self.on_transfer(call.call_id, event.state, call.agent)
             previous = call.popped_to
-            call.state = "expired" if name == "call.expired" else event.state
+            call.state = "expired" if expired else event.state
             update = {"type": "call_update", "call_id": call.call_id, "state": call.state}
-            if previous and previous != call.agent:  # transferred: the first advisor sees it leave
+            if previous and previous != call.agent and not call.restoring:  # transferred: the first sees it leave
                 self._hub.publish(update, previous, None)
-            self._hub.publish(update, call.agent, call.agent_centre)
+            if not call.restoring:
+                self._hub.publish(update, call.agent, call.agent_centre)
             if call.state in ANSWERED_STATES | TRANSFER_STATES and call.agent != previous:
                 await self._push_pop(call)  # the call reached a (new) advisor: they get the context
 
     @staticmethod
-    def _reason_after(call: CallSession, event: CallEvent, words: str | None) -> str | None:
-        """The call reason once ``event`` is applied: a v1 reason replaces the previous one; a v2 final
+    def _reason_after(heard: str | None, event: CallEvent, words: str | None) -> str | None:
+        """The call reason once ``event`` is received: a v1 reason replaces the previous one; a v2 final
         transcript of the caller adds to it (the caller says it in several breaths)."""
         if not words:
-            return call.reason
-        if event.event is CallEventKind.TRANSCRIPT and call.reason:
-            return f"{call.reason} {words}"[:10_000]
+            return heard
+        if event.event is CallEventKind.TRANSCRIPT and heard:
+            return f"{heard} {words}"[:10_000]
         return words
 
-    def _clock_state(self, call: CallSession, event: CallEvent) -> None:
+    def _clock_state(self, call: CallSession, event: CallEvent, at: float | None = None) -> None:
         """When the call started ringing, was answered, was put on hold: for the talk and hold times."""
-        now, t = self._clock(), call.times
+        now, t = self._clock() if at is None else at, call.times
         t.setdefault("first", now)
         if event.event is CallEventKind.ANSWERED:
             t.setdefault("answered", now)
@@ -240,10 +290,10 @@ class CallSessionManager:
         elif event.event in (CallEventKind.RESUMED, CallEventKind.ENDED) and "held_since" in t:
             t["hold"] = t.get("hold", 0.0) + now - t.pop("held_since")
 
-    def _durations(self, call: CallSession, event: CallEvent) -> dict[str, float | None]:
+    def _durations(self, call: CallSession, at: float | None = None) -> dict[str, float | None]:
         """Seconds of ringing, talk (answered to the end, holds excluded) and hold, for the handling-time KPIs;
         the call's after-call work is what follows ``ended`` until the advisor's next call."""
-        now, t = self._clock(), dict(call.times)
+        now, t = self._clock() if at is None else at, dict(call.times)
         hold = t.get("hold", 0.0) + (now - t["held_since"] if "held_since" in t else 0.0)
         answered = t.get("answered")
         return {"ring_s": round(answered - t["first"], 3) if answered is not None and "first" in t else None,
@@ -283,7 +333,70 @@ class CallSessionManager:
                 if not call.expired and now - call.last_event > self.idle_timeout_s:
                     call.expired = True
                     log.info("call %s: silent for %.0f s, expired", call.call_id, now - call.last_event)
-                    call.queue.put_nowait(CallEvent(call_id=call.call_id, event=CallEventKind.ENDED))
+                    call.queue.put_nowait((CallEvent(call_id=call.call_id, event=CallEventKind.ENDED), call.heard))
+
+    # -- after a restart ---------------------------------------------------------------------------------
+    async def restore(self) -> int:
+        """Rebuild the calls in progress when the app stopped or died, from their events' traces (each event is
+        traced, journaled, before the adapter gets its ack): their state, customer, reason and journey come
+        back, and their advisor's panel gets the pop again when it connects. Returns how many calls."""
+        calls = await asyncio.to_thread(self._live_call_traces)
+        now_wall, now = utcnow(), self._clock()
+        for call_id, traces in calls.items():
+            call = CallSession(call_id, restoring=True, restored=True)
+            self.calls[call_id] = call
+            applied = 0
+            for t in traces:
+                event = _event_from_trace(t)
+                if event is None:
+                    continue
+                at = now - max(0.0, (now_wall - _aware(t.occurred_at)).total_seconds())
+                if event.event_id is not None:
+                    call.seen[event.event_id] = None
+                if event.sequence is not None:
+                    call.sequence = max(call.sequence, event.sequence)
+                if event.agent:
+                    call.agent, call.agent_centre = event.agent, None
+                self._receive(call, event, at)
+                await self._apply(call, event, call.heard)
+                applied += 1
+            call.restoring = False
+            call.last_event = now
+            call.worker = asyncio.create_task(self._work(call), name=f"call-{call_id}")
+            self._trace("call.restored", call, events=applied, state=call.state, agent=call.agent)
+        if calls:
+            log.warning("%d call(s) in progress restored after a restart", len(calls))
+        return len(calls)
+
+    def _live_call_traces(self) -> dict[str, list[TraceEvent]]:
+        """The event traces of the calls with an event in the idle window and no end."""
+        since = utcnow() - timedelta(seconds=self.idle_timeout_s)
+        with self._db() as db:
+            recent = select(TraceEvent.call_id).where(TraceEvent.name.in_(EVENT_TRACES),
+                                                      TraceEvent.occurred_at >= since)
+            over = select(TraceEvent.call_id).where(TraceEvent.name.in_(("call.ended", "call.expired")),
+                                                    TraceEvent.call_id.is_not(None))
+            rows = db.scalars(select(TraceEvent).where(TraceEvent.call_id.in_(recent), TraceEvent.call_id.not_in(over),
+                                                       TraceEvent.name.in_(EVENT_TRACES)).order_by(TraceEvent.id))
+            calls: dict[str, list[TraceEvent]] = {}
+            for t in rows:
+                calls.setdefault(t.call_id, []).append(t)  # type: ignore[arg-type]
+            return calls
+
+    async def welcome(self, sub: Subscriber) -> int:
+        """A panel (re)connected: the restored calls of its advisor pop again on it (returns how many)."""
+        sent = 0
+        for call in list(self.calls.values()):
+            if (call.restored and call.agent is not None and sub.advisor in ({call.agent} | call.shared)
+                    and call.state in ANSWERED_STATES | TRANSFER_STATES):
+                pending = [t for t in (call.lookup, call.analysis) if t is not None]
+                if pending:
+                    await asyncio.gather(*pending, return_exceptions=True)
+                sent += self._hub.deliver(sub, self.pop_message(call))
+                self._trace("screen_pop.sent", call, journey=self.pop_message(call)["journey"],
+                            identified=call.identified, panels=1, nlu_status=call.nlu_status, agent=sub.advisor,
+                            restored=True)
+        return sent
 
     # -- who may act on a call (crm_core.services.call_access.CallDirectory) -----------------------
     def owner(self, call_id: str) -> CallOwner | None:
@@ -375,6 +488,9 @@ class CallSessionManager:
         }
 
     async def _push_pop(self, call: CallSession) -> None:
+        if call.restoring:  # rebuilt after a restart: the advisor's panel gets it when it connects again
+            call.popped_to = call.agent
+            return
         pending = [t for t in (call.lookup, call.analysis) if t is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)

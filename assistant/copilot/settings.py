@@ -18,6 +18,9 @@ class CopilotSettings(BaseSettings):
     health_timeout_s: float = 1.0
     low_confidence: float = 0.5
     call_idle_timeout_s: float = 7200.0  # a call with no event for this long is expired (ended, traced)
+    # Where the trace journal lives (what a killed process recorded and did not commit yet, replayed at start);
+    # default: beside the SQLite file (``<file>.journal``), else .build/journal/<database>
+    journal_dir: Path | None = None
     transfer_routing: Path | None = None  # the site's transfer routing file (default: crm_core/transfers/routing.yml)
 
 

@@ -6,6 +6,7 @@ from crm_core.models.base import Base
 from crm_core.models.billing import CollectionCase, Consumption, Invoice
 from crm_core.models.customer import Customer, Guardianship
 from crm_core.models.equipment import Equipment, HardwareTest
+from crm_core.models.journal import JournalMark
 from crm_core.models.line import Line, LineOption
 from crm_core.models.offer import Coverage, EligibilityRule, Offer
 from crm_core.models.organisation import (
@@ -24,7 +25,7 @@ from crm_core.models.transfer import Transfer
 __all__ = [
     "Account", "Advisor", "Appointment", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
     "CommercialGesture", "Consumption", "Contract", "Coverage", "Customer", "CustomerEvent", "EligibilityRule",
-    "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "Line", "LineOption", "Offer",
+    "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "JournalMark", "Line", "LineOption", "Offer",
     "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "Ticket", "TraceEvent", "Transfer",
     "WorkBasket",
 ]

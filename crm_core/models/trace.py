@@ -23,6 +23,7 @@ class TraceEvent(Base):
     __table_args__ = (
         Index("ix_trace_events_call_id", "call_id"),
         Index("ix_trace_events_customer_id", "customer_id"),
+        Index("ix_trace_events_name_occurred_at", "name", "occurred_at"),  # a kind of event over a period
     )
 
 

@@ -146,3 +146,29 @@ def test_the_secret_must_be_long() -> None:
 
     with pytest.raises(ValueError, match="32 characters"):
         cti_webhook_router(handle, "short")
+
+
+def test_the_app_takes_signed_cti_events_into_its_calls(sqlite_sessions: Any) -> None:
+    """Wired in the app with the bridge token: a signed batch makes a call that pops; a replay is dropped."""
+    import time as clock
+
+    from crm_core.core.config import get_crm_settings
+    from tests.factories import app_without_rasa
+
+    secret = get_crm_settings().secret("bridge_token")
+    with TestClient(app_without_rasa(sqlite_sessions.kw["bind"])) as app:
+        batch = [offered("cti-app", event_id="a1", agent="n1.demo", sequence=1),
+                 {"version": 2, "call_id": "cti-app", "event": "answered", "event_id": "a2", "sequence": 2}]
+        now = int(clock.time())
+        first = post(app, batch, timestamp=now, secret=secret)
+        assert first.status_code == 200, first.text
+        assert [r["status"] for r in first.json()["results"]] == ["applied", "applied"]
+        again = post(app, batch[:1], timestamp=now, secret=secret)
+        assert again.json()["results"][0] == {"call_id": "cti-app", "event": "offered", "event_id": "a1",
+                                              "status": "dropped", "dropped": "duplicate"}
+        assert post(app, batch, timestamp=now, secret="not-the-bridge-token-at-all-0123456789").status_code == 401
+        calls = app.app.state.calls  # type: ignore[attr-defined]
+        deadline = clock.monotonic() + 5
+        while clock.monotonic() < deadline and calls.calls["cti-app"].popped_to is None:
+            clock.sleep(0.02)
+        assert calls.calls["cti-app"].popped_to == "n1.demo" and calls.calls["cti-app"].customer.id == 1
