@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from assistant.copilot import calls_api, health, panel_ws, transfers_api
+from assistant.copilot import calls_api, health, ivr, panel_ws, transfers_api
 from assistant.copilot.nlu_client import RasaClient
 from assistant.copilot.origins import origin_allowed
 from assistant.copilot.panel_hub import PanelHub
@@ -52,6 +52,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     crm = crm or get_crm_settings()
     dev_sign_in = dev_sign_in_enabled(settings, crm)
     routing = transfer_routing.load(settings.transfer_routing)  # a wrong file stops here, in French
+    ivr_menu = ivr.load(settings.ivr_menu)  # idem
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +67,8 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
                                              settings.low_confidence, secret=crm.secret("internal_secret"),
                                              assertion_ttl_s=crm.assertion_ttl_s,
                                              idle_timeout_s=settings.call_idle_timeout_s,
-                                             journal_dir=settings.journal_dir or journal_dir_for(db))
+                                             journal_dir=settings.journal_dir or journal_dir_for(db),
+                                             ivr_menu=ivr_menu)
         await app.state.calls.restore()  # the calls in progress when the app stopped or died
         app.state.calls.start()
         with app.state.session_factory() as session:

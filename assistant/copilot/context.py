@@ -9,7 +9,7 @@ complaint is about roaming charges, Â« je conteste encore les frais de roaming Â
 applies a few readable rules, one function each, to the journeys' ranking (``nlu.journeys.journey_ranking``).
 Each rule needs both a situation and words of the caller that point at it: an open complaint never turns a
 breakdown into a complaint unless the caller speaks of that complaint. A rule gives its journey a share of the
-other journeys' confidence (``_shift``): the journeys' total is unchanged (what the advisor-chat intents hold
+other journeys' confidence (``shift``): the journeys' total is unchanged (what the advisor-chat intents hold
 stays theirs), so the confidences stay comparable with the NLU's and a ranking no rule touches stays as it was.
 ``contextual_parse`` puts the re-ranked journeys back in the parse, so ``nlu.journeys``' own rules (primary,
 secondary journeys, doubt) apply to them unchanged. ``BOOST`` was chosen with ``nlu_eval/context_gain.py`` on half
@@ -176,7 +176,7 @@ BOOST = 0.7
 Rule = Callable[[dict[str, float], Situation, Words, float], str | None]
 
 
-def _shift(scores: dict[str, float], target: str, share: float) -> None:
+def shift(scores: dict[str, float], target: str, share: float) -> None:
     """Give ``target`` ``share`` of every other journey's confidence (the total stays the same)."""
     share = min(max(share, 0.0), 1.0)
     moved = 0.0
@@ -222,7 +222,7 @@ def open_complaint(scores: dict[str, float], situation: Situation, words: Words,
     shared = max(words.share(c.summary) for c in complaints)
     if not (shared >= SAME_REASON_STEMS or words.say(COMPLAINT) or (shared and words.say(PERSISTENCE))):
         return None
-    _shift(scores, "complaint", boost)
+    shift(scores, "complaint", boost)
     return "open_complaint"
 
 
@@ -231,7 +231,7 @@ def open_order(scores: dict[str, float], situation: Situation, words: Words, boo
     they follow it, unless they want it cancelled (withdraw), complain about it or report a fault."""
     if not _mentions_order(situation, words) or words.say(CANCEL) or words.say(GRIEVANCE) or words.say(FAULT):
         return None
-    _shift(scores, order_journey(situation), boost)
+    shift(scores, order_journey(situation), boost)
     return "open_order"
 
 
@@ -243,7 +243,7 @@ def _event_rule(kind: str, journey: str, cues: tuple[str, ...], name: str) -> Ru
         events = situation.open(kind)
         if not events or words.say(FAULT) or not (words.say(cues) or any(words.share(e.summary) for e in events)):
             return None
-        _shift(scores, journey, boost)
+        shift(scores, journey, boost)
         return name
 
     rule.__name__ = name
@@ -265,7 +265,7 @@ def in_collection(scores: dict[str, float], situation: Situation, words: Words, 
     if not (words.say(PAYMENT) or any(words.share(s) for s in summaries)
             or (situation.suspended and words.say(FAULT))):
         return None
-    _shift(scores, "billing_payment", boost)
+    shift(scores, "billing_payment", boost)
     return "in_collection"
 
 
@@ -280,7 +280,7 @@ def recent_contact(scores: dict[str, float], situation: Situation, words: Words,
     for contact in situation.contacts:
         journey = CONTACT_JOURNEYS.get(contact.topic)
         if journey and words.share(contact.summary):
-            _shift(scores, journey, boost)
+            shift(scores, journey, boost)
             return "recent_contact"
     return None
 

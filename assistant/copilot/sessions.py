@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.copilot import context
+from assistant.copilot import context, ivr
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient, suggested_acts
 from assistant.copilot.panel_hub import PanelHub, Subscriber
 from crm_core.acts.catalogue import label_for
@@ -138,7 +138,9 @@ class CallSessionManager:
         idle_timeout_s: float = 7200.0,
         clock: Callable[[], float] = time.monotonic,
         journal_dir: Path | None = None,
+        ivr_menu: ivr.IvrMenu | None = None,
     ) -> None:
+        self._ivr = ivr_menu
         self._db = sessions
         self._traces = TraceBuffer(sessions, journal_dir=journal_dir)  # journaled: a kill loses no trace
         self._rasa = rasa
@@ -454,10 +456,16 @@ class CallSessionManager:
         return self._traces.flush()
 
     def _shown(self, call: CallSession) -> tuple[JourneyPrediction | None, list[str]]:
-        """The NLU's prediction re-ranked with the identified caller's situation, and the context rules that
-        applied (``assistant.copilot.context``); the NLU's own ``nlu.predicted`` stays as it was traced."""
-        return context.contextual(call.prediction, call.parse, call.situation,
-                                  call.customer.id if call.identified and call.customer else None)
+        """The NLU's prediction re-ranked with the identified caller's situation and the IVR menu choice, and
+        the rules that applied (``assistant.copilot.context``, ``assistant.copilot.ivr``); the NLU's own
+        ``nlu.predicted`` stays as it was traced."""
+        shown, fired = context.contextual(call.prediction, call.parse, call.situation,
+                                          call.customer.id if call.identified and call.customer else None)
+        if self._ivr is not None and call.ivr_choice:
+            shown, moved = self._ivr.apply(shown, shown.parse if shown else None, call.ivr_choice)
+            if moved:
+                fired = [*fired, ivr.FIRED]
+        return shown, fired
 
     # -- panel side --------------------------------------------------------------------------
     def pop_message(self, call: CallSession) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class CopilotSettings(BaseSettings):
     # default: beside the SQLite file (``<file>.journal``), else .build/journal/<database>
     journal_dir: Path | None = None
     transfer_routing: Path | None = None  # the site's transfer routing file (default: crm_core/transfers/routing.yml)
+    ivr_menu: Path | None = None  # the IVR menu's keys → journeys (default: assistant/copilot/ivr_menu.yml)
 
 
 @lru_cache

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.acts import scripts
 from crm_core.acts.catalogue import ACTS, JOURNEY_CODES
+from crm_core.core import config_file
+from crm_core.core.config_file import unknown
 from crm_core.models import WorkBasket
 from crm_core.services import fields
 
@@ -25,7 +26,7 @@ DEFAULT_FILE = Path(__file__).with_name("routing.yml")
 FLAGS = ("complaint", "guardianship", "electronic_tag", "debt", "unhappy")
 
 
-class RoutingInvalid(ValueError):
+class RoutingInvalid(config_file.ConfigInvalid):
     """The routing file is wrong: the message (French) names the file and the line."""
 
 
@@ -144,25 +145,9 @@ def load(path: Path | str | None = None) -> Routing:
 
 def parse(text: str, name: str = "routing.yml") -> Routing:
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", ligne {mark.line + 1}" if mark is not None else ""
-        raise RoutingInvalid(f"{name}{line} : YAML invalide ({getattr(exc, 'problem', None) or exc}).") from exc
-    if not isinstance(data, dict):
-        raise RoutingInvalid(f"{name}, ligne 1 : le fichier doit décrire teams, prerequisites, routes et facts.")
-    try:
-        routing = Routing.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        raise RoutingInvalid(f"{name}, ligne {_line(root, loc)} : {_path(loc)} — {_french(error)}") from exc
-    problems = list(_names(routing))
-    if problems:
-        loc, message = problems[0]
-        raise RoutingInvalid(f"{name}, ligne {_line(root, loc)} : {message}")
-    return routing
+        return config_file.load(text, name, Routing, _names)
+    except config_file.ConfigInvalid as exc:
+        raise RoutingInvalid(str(exc)) from exc
 
 
 def check_baskets(routing: Routing, session: Session, name: str = "routing.yml") -> None:
@@ -179,9 +164,6 @@ def _names(r: Routing) -> Iterable[tuple[tuple[Any, ...], str]]:
     from crm_core.services.habilitations import PROFILES
 
     steps = {s.id for script in scripts.SCRIPTS for s in script.steps}
-
-    def unknown(kind: str, value: str, known: Iterable[str]) -> str:
-        return f"{kind} inconnu(e) « {value} » (connu(e)s : {', '.join(sorted(known))})."
 
     def prerequisites(loc: tuple[Any, ...], codes: Sequence[str]) -> Iterable[tuple[tuple[Any, ...], str]]:
         for i, code in enumerate(codes):
@@ -228,37 +210,3 @@ def _names(r: Routing) -> Iterable[tuple[tuple[Any, ...], str]]:
         for i, name in enumerate(names):
             if name not in fields.BY_NAME:
                 yield ("facts", journey, i), unknown("champ 360°", name, fields.BY_NAME)
-
-
-def _line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:
-    """The line (1-based) of the deepest node of ``loc`` found in the YAML tree."""
-    node, line = root, (root.start_mark.line + 1 if root is not None else 1)
-    for key in loc:
-        if key is None:
-            break
-        if isinstance(node, yaml.MappingNode):
-            found = next(((k, v) for k, v in node.value if k.value == str(key)), None)
-            if found is None:
-                break
-            line, node = found[0].start_mark.line + 1, found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(k) for k in loc if k is not None)
-
-
-_FRENCH = {"missing": "champ obligatoire manquant", "extra_forbidden": "champ inconnu",
-           "string_type": "texte attendu", "string_too_short": "texte vide", "bool_type": "vrai ou faux attendu",
-           "bool_parsing": "vrai ou faux attendu", "dict_type": "dictionnaire attendu",
-           "model_type": "dictionnaire attendu", "tuple_type": "liste attendue", "too_short": "liste vide",
-           "string_too_long": "texte trop long"}
-
-
-def _french(error: dict[str, Any]) -> str:
-    return _FRENCH.get(error["type"], "valeur invalide") + "."
