@@ -47,6 +47,9 @@ ANSWERED_STATES = {"answered", "held", "resumed"}
 # Events that say something about the call without changing its state (panels get no call_update)
 INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSCRIPT, CallEventKind.DTMF,
                CallEventKind.DATA}
+# Events that only make sense on a call already under way: refused for a call never offered nor answered
+MID_CALL = {CallEventKind.HELD, CallEventKind.RESUMED, CallEventKind.TRANSFERRED, CallEventKind.TRANSFERRED_WARM,
+            CallEventKind.TRANSFERRED_COLD}
 SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
@@ -173,6 +176,11 @@ class CallSessionManager:
         if call is None:
             if event.event is CallEventKind.ENDED or event.call_id in self.recent:
                 return "ended"  # already ended (or expired): a late or replayed event changes nothing
+            if event.event in MID_CALL:
+                self._traces.record("call.event_rejected", COPILOT, call_id=event.call_id[:80],
+                                    event=event.event.value, reason="unknown call")
+                raise EventRejected(f"call {event.call_id} never started here: its first event must be offered or "
+                                    f"answered, not {event.event.value}")
             call = CallSession(event.call_id)
             self.calls[event.call_id] = call
             call.worker = asyncio.create_task(self._work(call), name=f"call-{event.call_id}")

@@ -422,3 +422,35 @@ async def test_a_v2_transfer_moves_the_call_like_a_v1_one(sqlite_sessions: sessi
         assert left == {"type": "call_update", "call_id": "c2", "state": "transferred_warm"}
     finally:
         await manager.aclose()
+
+
+async def test_an_event_of_a_call_that_never_started_is_refused_and_a_burst_is_taken_whole(
+        sqlite_sessions: sessionmaker[Session]) -> None:
+    from assistant.copilot.sessions import EventRejected
+
+    hub = PanelHub()
+    manager = manager_for(sqlite_sessions, FakeRasa(down=True), hub)
+    try:
+        for kind in ("held", "resumed"):
+            with pytest.raises(EventRejected, match="never started here"):
+                await manager.handle(v2(kind, call_id="ghost"))
+        with pytest.raises(EventRejected, match="never started here"):
+            await manager.handle(v2("transferred", call_id="ghost", agent="n2.demo", transfer={"kind": "blind"}))
+        assert "ghost" not in manager.calls
+        # 10,000 events in a burst over 200 calls: every one taken, in order, none lost
+        for n in range(200):
+            await manager.handle(v2("offered", call_id=f"b-{n}", caller_number="0712345678", agent="n1.demo",
+                                    event_id="o", sequence=1))
+            for k in range(2, 50):
+                await manager.handle(v2("held" if k % 2 else "resumed", call_id=f"b-{n}", event_id=str(k),
+                                        sequence=k))
+            await manager.handle(v2("ended", call_id=f"b-{n}", event_id="e", sequence=50))
+        for _ in range(200):
+            if not manager.calls:
+                break
+            await asyncio.sleep(0.05)
+        assert manager.calls == {}
+        assert await _traced(sqlite_sessions, manager, "call.held") == 200 * 24
+        assert await _traced(sqlite_sessions, manager, "call.ended") == 200
+    finally:
+        await manager.aclose()
