@@ -51,6 +51,7 @@ INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSC
 MID_CALL = {CallEventKind.HELD, CallEventKind.RESUMED, CallEventKind.TRANSFERRED, CallEventKind.TRANSFERRED_WARM,
             CallEventKind.TRANSFERRED_COLD}
 SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
+CALL_QUEUE = 2000  # events of one call waiting for its worker; beyond, the adapter is told to send again
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
 
@@ -118,7 +119,9 @@ class CallSession:
     restoring: bool = False  # being rebuilt: nothing is pushed to panels
     started_at: str = field(default_factory=lambda: utcnow().isoformat())
     last_event: float = field(default_factory=time.monotonic)
-    queue: asyncio.Queue[tuple[CallEvent, str | None]] = field(default_factory=asyncio.Queue)  # with its reason
+    # the events waiting for the call's worker, each with the reason heard so far (bounded: back-pressure)
+    queue: asyncio.Queue[tuple[CallEvent, str | None]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=CALL_QUEUE))
     worker: asyncio.Task[None] | None = None
     lookup: asyncio.Task[None] | None = None
     analysis: asyncio.Task[None] | None = None
@@ -184,6 +187,8 @@ class CallSessionManager:
             call = CallSession(event.call_id)
             self.calls[event.call_id] = call
             call.worker = asyncio.create_task(self._work(call), name=f"call-{event.call_id}")
+        if call.queue.full():  # back-pressure: the adapter sends it again later (nothing recorded yet)
+            raise EventRejected(f"call {call.call_id} is busy ({call.queue.qsize()} events waiting): send it again")
         if event.event_id is not None:
             if event.event_id in call.seen:
                 return "duplicate"
@@ -340,7 +345,7 @@ class CallSessionManager:
             await asyncio.sleep(period)
             now = self._clock()
             for call in list(self.calls.values()):
-                if not call.expired and now - call.last_event > self.idle_timeout_s:
+                if not call.expired and now - call.last_event > self.idle_timeout_s and not call.queue.full():
                     call.expired = True
                     log.info("call %s: silent for %.0f s, expired", call.call_id, now - call.last_event)
                     call.queue.put_nowait((CallEvent(call_id=call.call_id, event=CallEventKind.ENDED), call.heard))

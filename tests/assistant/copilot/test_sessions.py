@@ -454,3 +454,30 @@ async def test_an_event_of_a_call_that_never_started_is_refused_and_a_burst_is_t
         assert await _traced(sqlite_sessions, manager, "call.ended") == 200
     finally:
         await manager.aclose()
+
+
+async def test_a_call_whose_worker_lags_pushes_back_and_loses_nothing(sqlite_sessions: sessionmaker[Session],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.copilot import sessions as module
+    from assistant.copilot.sessions import EventRejected
+
+    monkeypatch.setattr(module, "CALL_QUEUE", 3)
+    manager = manager_for(sqlite_sessions, FakeRasa(down=True), PanelHub())
+    try:
+        await manager.handle(v2("offered", caller_number="0712345678", agent="n1.demo", event_id="1", sequence=1))
+        refused = 0
+        for k in range(2, 12):  # sent faster than the worker applies them: some are pushed back, then sent again
+            event = v2("held" if k % 2 else "resumed", event_id=str(k), sequence=k)
+            while True:
+                try:
+                    assert await manager.handle(event) is None
+                    break
+                except EventRejected as busy:
+                    assert "send it again" in str(busy)
+                    refused += 1
+                    await asyncio.sleep(0.01)
+        assert refused > 0
+        assert await _traced(sqlite_sessions, manager, "call.held", "c2") == 5
+        assert await _traced(sqlite_sessions, manager, "call.resumed", "c2") == 5
+    finally:
+        await manager.aclose()
