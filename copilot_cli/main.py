@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from assistant.copilot.nlu_client import prediction_from_parse
+from copilot_cli.bench import bench_app
 
 app = typer.Typer(help="Copilote conseiller — Mon CRM.", no_args_is_help=True, add_completion=False)
 call_app = typer.Typer(help="Simulated calls against a running stack.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(nlu_app, name="nlu")
 panel_app = typer.Typer(help="The side panel's websocket protocol.", no_args_is_help=True)
 app.add_typer(bridge_app, name="bridge")
 app.add_typer(panel_app, name="panel")
+app.add_typer(bench_app, name="bench")
 
 
 def _err(message: str, code: int = 2) -> typer.Exit:
