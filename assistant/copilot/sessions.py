@@ -441,7 +441,10 @@ class CallSessionManager:
         actor = COPILOT.on_call(call.call_id)
 
         def lookup() -> tuple[CustomerPublic | None, context.Situation | None]:
-            with transaction(self._db) as db:
+            # the reads' traces are written at the commit, not flushed before each query: on SQLite a flushed
+            # INSERT would take the database's write lock for the whole look-up, and concurrent look-ups and the
+            # trace writer would wait on one another
+            with transaction(self._db) as db, db.no_autoflush:
                 customer = CustomerService(db, actor).find_by_line(call.caller_number or "")
                 return customer, context.read_situation(db, customer.id, actor) if customer else None
 
@@ -602,7 +605,7 @@ class CallSessionManager:
     async def _set_customer(self, call: CallSession, customer_id: int, advisor: Actor) -> None:
         """The call is about this customer: read (traced, as ``advisor``) with the situation the pop needs."""
         def read() -> tuple[CustomerPublic, context.Situation]:
-            with transaction(self._db) as db:
+            with transaction(self._db) as db, db.no_autoflush:  # the traces at the commit (see _identify)
                 return (CustomerService(db, advisor.on_call(call.call_id)).get(customer_id),
                         context.read_situation(db, customer_id, COPILOT.on_call(call.call_id)))
 
