@@ -29,7 +29,7 @@ $(BUILD)/debian.installed: scripts/install-debian-packages
 
 app-runtime: $(VENV)/.installed  ## the app runtime (.venv, Python 3.11+)
 rasa-runtime: $(RASA_VENV)/.installed  ## the Rasa runtime (.venv-rasa, Python 3.10)
-debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests)
+debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests, SIPp and baresip for the SIP tests)
 build: app-runtime rasa-runtime debian  ## everything to install
 	@$(COPILOT) nlu train
 
