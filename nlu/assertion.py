@@ -7,6 +7,7 @@ what a request says in plain metadata. Pure Python on PyJWT, which both runtimes
 """
 
 import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass
@@ -77,3 +78,9 @@ def verify_assertion(token: object, secret: str, *, call_id: str, text: str | No
     if not isinstance(advisor, str) or not advisor:
         raise AssertionRefused("assertion names no advisor")
     return CallAssertion(advisor, call_id, customer, int(claims["exp"]))
+
+
+def reason_signature(secret: str, text: str) -> str:
+    """``X-Copilot-Signature`` of a caller's reason the copilot sends to its channel's parse
+    (``nlu/channels/copilot.py``): HMAC-SHA256 of the text with the internal secret."""
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()

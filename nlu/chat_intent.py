@@ -20,6 +20,9 @@ from crm_core.acts.catalogue import CONFIRM_INTENTS
 CHAT_LABELS = frozenset(CHAT_INTENTS) | frozenset(CONFIRM_INTENTS)
 CHAT_RANKING = "chat_ranking"  # parse keys written by the chat classifier
 CHAT_PROBABILITY = "chat_probability"
+# A message's metadata saying it is a caller's reason from the bridge, not an advisor's chat: the chat
+# classifiers are not run on it (the journeys' ranking is all the copilot reads of it; nlu/channels/copilot.py)
+CALL_REASON = {"copilot": "call_reason"}
 CHAT, REASON = "chat", "reason"  # the two classes of « is it an advisor's request? »
 FALLBACK = "nlu_fallback"
 CHAT_SHARE = 0.4

@@ -62,7 +62,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         app.state.session_factory = session_factory(db)
         app.state.hub = PanelHub()
         app.state.rasa = RasaClient(settings.rasa_url, settings.nlu_timeout_s, settings.chat_timeout_s,
-                                    token=crm.secret("rasa_token"))
+                                    token=crm.secret("rasa_token"), secret=crm.secret("internal_secret"))
         app.state.calls = CallSessionManager(app.state.session_factory, app.state.rasa, app.state.hub,
                                              settings.low_confidence, secret=crm.secret("internal_secret"),
                                              assertion_ttl_s=crm.assertion_ttl_s,

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from crm_core.acts.catalogue import acts_for, label_for
+from nlu.assertion import reason_signature
 from nlu.journeys import primary_and_secondary, unsure
 
 
@@ -62,12 +63,15 @@ class RasaClient:
     through the copilot's signed channel (``nlu/channels/copilot.py``)."""
 
     CHAT_WEBHOOK = "/webhooks/copilot/webhook"
+    REASON_PARSE = "/webhooks/copilot/parse"
 
     def __init__(self, base_url: str, timeout_s: float = 2.0, chat_timeout_s: float = 10.0,
-                 token: str = "") -> None:
+                 token: str = "", secret: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.chat_timeout_s = chat_timeout_s
         self._token = token
+        self._secret = secret  # signs the call reasons sent to the channel's parse (nlu/channels/copilot.py)
+        self._reason_route = bool(secret)  # False once the server said it has no such route (an older one)
         self._client = httpx.AsyncClient(timeout=timeout_s)
 
     def _api(self, path: str) -> tuple[str, dict[str, str]]:
@@ -102,8 +106,24 @@ class RasaClient:
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             raise NluUnavailable(f"Rasa tracker read failed: {_safe(exc)}") from exc
 
+    async def parse_reason(self, text: str) -> dict[str, Any]:
+        """A caller's reason parsed as a call reason: the channel's signed parse, which skips the advisor-chat
+        classifiers (half of a parse's time); Rasa's ``/model/parse`` when the server has no such route."""
+        if not self._reason_route:
+            return await self.parse(text)
+        try:
+            response = await self._client.post(f"{self.base_url}{self.REASON_PARSE}", json={"text": text},
+                                               headers={"X-Copilot-Signature": reason_signature(self._secret, text)})
+            if response.status_code == 404:
+                self._reason_route = False
+                return await self.parse(text)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise NluUnavailable(f"Rasa parse failed: {_safe(exc)}") from exc
+
     async def classify(self, text: str) -> JourneyPrediction:
-        return prediction_from_parse(await self.parse(text))
+        return prediction_from_parse(await self.parse_reason(text))
 
     async def chat(self, sender: str, text: str, assertion: str) -> list[dict[str, Any]]:
         """Send one advisor message, with the copilot's assertion, to the call's conversation; returns the

@@ -7,6 +7,7 @@ runs the message only when ``metadata.assertion`` is a valid assertion of the co
 call's conversation by posting plain metadata.
 """
 
+import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from nlu.assertion import AssertionRefused, verify_assertion
+from nlu.assertion import AssertionRefused, reason_signature, verify_assertion
+from nlu.chat_intent import CALL_REASON
 
 log = logging.getLogger(__name__)
 SENDER = re.compile(r"^[A-Za-z0-9._:@-]{1,80}$")
@@ -68,5 +70,27 @@ class CopilotInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                              metadata={"assertion": metadata["assertion"]}))
             return response.json(collector.messages)
+
+        @hook.route("/parse", methods=["POST"])
+        async def parse(request: Request) -> HTTPResponse:
+            """The copilot's parse of a caller's reason (the bridge's): Rasa's ``/model/parse`` with the message
+            marked as a call reason, so the advisor-chat classifiers are not run on it. Signed with the internal
+            secret (``X-Copilot-Signature``: HMAC-SHA256 of the text); read-only, so a replay changes nothing."""
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            text = body.get("text") if isinstance(body, dict) else None
+            if not isinstance(text, str) or len(text) > 10_000:
+                return response.json({"error": "text expected"}, status=400)
+            if not hmac.compare_digest(request.headers.get("x-copilot-signature", ""), reason_signature(self.secret,
+                                                                                                       text)):
+                log.warning("copilot channel: parse refused, signature missing or wrong (from %s)", request.ip)
+                return response.json({"error": "signature refused"}, status=401)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "no model loaded"}, status=503)
+            parsed = await agent.processor.parse_message(UserMessage(text, metadata=dict(CALL_REASON)))
+            return response.json(parsed)
 
         return hook

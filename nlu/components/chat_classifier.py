@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.pipeline import Pipeline
 
-from nlu.chat_intent import CHAT, CHAT_LABELS, CHAT_PROBABILITY, CHAT_RANKING, REASON
+from nlu.chat_intent import CALL_REASON, CHAT, CHAT_LABELS, CHAT_PROBABILITY, CHAT_RANKING, REASON
 from nlu.components.tfidf_svm_classifier import FILE, TfidfSvmIntentClassifier, build, load_pipeline
 
 KIND_FILE = "chat_or_reason.skops"
@@ -64,13 +64,27 @@ class ChatIntentClassifier(TfidfSvmIntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.pipeline is None or self.kind is None or not messages:
             return messages
-        texts = [m.get(TEXT) or "" for m in messages]
+        chats = []
+        for m in messages:
+            if _is_call_reason(m):  # the bridge's reason: no chat to look for (half of a parse's time)
+                m.set(CHAT_RANKING, [], add_to_output=True)
+                m.set(CHAT_PROBABILITY, 0.0, add_to_output=True)
+            else:
+                chats.append(m)
+        if not chats:
+            return messages
+        texts = [m.get(TEXT) or "" for m in chats]
         probabilities = self.pipeline.predict_proba(texts)
         is_chat = self.kind.predict_proba(texts)[:, list(self.kind.classes_).index(CHAT)]
         classes = [str(c) for c in self.pipeline.classes_]
-        for message, probs, chat in zip(messages, probabilities, is_chat, strict=True):
+        for message, probs, chat in zip(chats, probabilities, is_chat, strict=True):
             ranking = sorted(({"name": c, "confidence": float(p)} for c, p in zip(classes, probs, strict=True)),
                              key=lambda r: -r["confidence"])
             message.set(CHAT_RANKING, ranking, add_to_output=True)
             message.set(CHAT_PROBABILITY, float(chat), add_to_output=True)
         return messages
+
+
+def _is_call_reason(message: Message) -> bool:
+    metadata = message.get("metadata")
+    return isinstance(metadata, dict) and all(metadata.get(k) == v for k, v in CALL_REASON.items())

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from copilot_cli.simulate import simulate_call, ws_url
 from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
-from nlu.assertion import make_assertion
+from nlu.assertion import make_assertion, reason_signature
 from tests.conftest import RunningStack
 from tests.factories import bridge_auth
 
@@ -191,3 +191,22 @@ def test_an_answered_with_another_agent_does_not_move_a_live_call(stack: Running
     refusal, seen = asyncio.run(scenario(call))
     assert refusal["type"] == "error" and "transfer" in refusal["detail"]
     assert not [m for m in seen if m.get("call_id") == call]
+
+
+def test_a_call_reason_is_parsed_by_the_channel_only_when_signed_and_without_the_chat_classifiers(
+        stack: RunningStack) -> None:
+    url = f"{stack.stack.config.rasa_url}/webhooks/copilot/parse"
+    reason = "bonjour je déménage à Lille le mois prochain et je voudrais garder ma box"
+    secret = get_crm_settings().secret("internal_secret")
+    signed = httpx.post(url, json={"text": reason}, headers={"X-Copilot-Signature": reason_signature(secret, reason)},
+                        timeout=30)
+    assert signed.status_code == 200, signed.text
+    parse = signed.json()
+    assert parse["chat_ranking"] == [] and parse["chat_probability"] == 0.0  # not run on a call reason
+    plain = httpx.post(f"{stack.stack.config.rasa_url}/model/parse",
+                       params={"token": get_crm_settings().secret("rasa_token")}, json={"text": reason}, timeout=30)
+    assert plain.json()["chat_ranking"], "the advisor-chat classifiers do run on Rasa's own parse"
+    assert parse["intent_ranking"] == plain.json()["intent_ranking"]  # the same journeys either way
+    for headers in ({}, {"X-Copilot-Signature": reason_signature(secret, "autre chose")},
+                    {"X-Copilot-Signature": reason_signature("x" * 40, reason)}):
+        assert httpx.post(url, json={"text": reason}, headers=headers, timeout=30).status_code == 401

@@ -21,3 +21,9 @@ def test_the_channel_is_a_rasa_input_channel_named_copilot() -> None:
     assert isinstance(channel, InputChannel) and channel.name() == "copilot"
     blueprint = channel.blueprint(lambda message: None)  # type: ignore[arg-type,return-value]
     assert blueprint.name == "copilot_webhook"
+
+
+
+def test_the_channel_has_the_signed_parse_of_a_call_reason() -> None:
+    blueprint = CopilotInput.from_credentials({"secret": "s" * 40}).blueprint(lambda m: None)  # type: ignore[arg-type,return-value]
+    assert {route.uri for route in blueprint._future_routes} >= {"/webhook", "/parse"}  # noqa: SLF001
