@@ -28,6 +28,7 @@ from crm_core.acts.catalogue import label_for
 from crm_core.core.db import transaction
 from crm_core.models import TraceEvent
 from crm_core.models.base import utcnow
+from crm_core.phone import InvalidPhoneNumber, to_e164
 from crm_core.schemas.customer import CustomerPublic
 from crm_core.services.actor import Actor
 from crm_core.services.call_access import CallOwner, require_call
@@ -57,6 +58,15 @@ RECENT_FOR_S = 3600.0
 
 
 EVENT_TRACES = frozenset(f"call.{kind.value}" for kind in CallEventKind)
+# What a CTI sends about a call under its own id: tied to the engine's live call from the same number
+CORRELATED = {CallEventKind.DATA, CallEventKind.TRANSCRIPT, CallEventKind.DTMF}
+
+
+def _e164(number: str | None) -> str | None:
+    try:
+        return to_e164(number) if number else None
+    except InvalidPhoneNumber:
+        return None
 
 
 def _aware(value: datetime) -> datetime:
@@ -175,6 +185,12 @@ class CallSessionManager:
         Returns why the event was dropped (acknowledged, not applied) or None: ``duplicate`` (its ``event_id``
         was seen), ``stale`` (its ``sequence`` is older than one applied), ``ended`` (the call is over)."""
         call = self.calls.get(event.call_id)
+        if call is None and event.event in CORRELATED and event.caller_number:
+            call = self._same_caller(event)  # CTI data about a call the telephony engine knows by another id
+            if call is not None:
+                self._traces.record("call.correlated", COPILOT, call_id=call.call_id, other_call_id=event.call_id,
+                                    event=event.event.value, by="caller_number")
+                event = event.model_copy(update={"call_id": call.call_id})
         agent = event.agent or None  # "" is no advisor
         if call is None:
             if event.event is CallEventKind.ENDED or event.call_id in self.recent:
@@ -208,9 +224,18 @@ class CallSessionManager:
             call.agent = agent  # set here, so that a second event in the same burst is checked against it
             call.agent_centre = None
         call.last_event = self._clock()
+        call.caller_number = event.caller_number or call.caller_number  # known at once (CTI correlation)
         self._receive(call, event)  # traced (journaled) before the adapter gets its ack
         call.queue.put_nowait((event, call.heard))
         return None
+
+    def _same_caller(self, event: CallEvent) -> CallSession | None:
+        """The one live call from the same number as ``event`` (none when no call, or several, match)."""
+        number = _e164(event.caller_number)
+        if number is None:
+            return None
+        matches = [c for c in self.calls.values() if not c.expired and _e164(c.caller_number) == number]
+        return matches[0] if len(matches) == 1 else None
 
     def _receive(self, call: CallSession, event: CallEvent, occurred_at: float | None = None) -> dict[str, Any]:
         """The event's own trace, recorded as it is received (so an acknowledged event is never lost: the trace

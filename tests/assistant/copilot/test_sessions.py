@@ -481,3 +481,26 @@ async def test_a_call_whose_worker_lags_pushes_back_and_loses_nothing(sqlite_ses
         assert await _traced(sqlite_sessions, manager, "call.resumed", "c2") == 5
     finally:
         await manager.aclose()
+
+
+async def test_cti_data_under_its_own_id_joins_the_live_call_from_the_same_number(
+        sqlite_sessions: sessionmaker[Session]) -> None:
+    hub = PanelHub()
+    sub = hub.subscribe("n1.demo", permissions=N1)
+    manager = manager_for(sqlite_sessions, FakeRasa("move"), hub)
+    try:
+        await manager.handle(v2("offered", call_id="sip-1", caller_number="+33712345678", agent="n1.demo"))
+        await manager.handle(v2("data", call_id="cti-9", caller_number="07 12 34 56 78", data={"contrat": "X-1"}))
+        await manager.handle(v2("transcript", call_id="cti-9", caller_number="0712345678",
+                                transcript={"text": "je déménage à Nantes", "final": True}))
+        await manager.handle(v2("answered", call_id="sip-1"))
+        pop = await _next_pop(sub, "sip-1")
+        assert pop["reason"] == "je déménage à Nantes" and manager.calls["sip-1"].data == {"contrat": "X-1"}
+        assert "cti-9" not in manager.calls
+        assert await _traced(sqlite_sessions, manager, "call.correlated", "sip-1") == 2
+        # two live calls from one number: nothing is guessed, the CTI's call stays its own
+        await manager.handle(v2("offered", call_id="sip-2", caller_number="0712345678", agent="n1.demo"))
+        await manager.handle(v2("data", call_id="cti-10", caller_number="0712345678", data={"k": 1}))
+        assert "cti-10" in manager.calls
+    finally:
+        await manager.aclose()
