@@ -52,6 +52,7 @@ INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSC
 MID_CALL = {CallEventKind.HELD, CallEventKind.RESUMED, CallEventKind.TRANSFERRED, CallEventKind.TRANSFERRED_WARM,
             CallEventKind.TRANSFERRED_COLD}
 SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
+WRAP_UP_MAX_S = 1800.0  # beyond, the advisor was not wrapping the call up any more (a pause, the end of a shift)
 CALL_QUEUE = 2000  # events of one call waiting for its worker; beyond, the adapter is told to send again
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
@@ -170,6 +171,7 @@ class CallSessionManager:
         self._reaper: asyncio.Task[None] | None = None
         self.calls: dict[str, CallSession] = {}
         self.recent: OrderedDict[str, tuple[float, CallOwner]] = OrderedDict()
+        self._ended_by: dict[str, tuple[float, str]] = {}  # advisor → when their last call ended, and which
         # the bridge moved a call (transferred_warm / transferred_cold): the transfer desk attaches it
         self.on_transfer: Callable[[str, str, str | None], Awaitable[None]] | None = None
 
@@ -229,6 +231,20 @@ class CallSessionManager:
         call.queue.put_nowait((event, call.heard))
         return None
 
+    def _wrap_up(self, call: CallSession, event: CallEvent, at: float | None) -> None:
+        """The after-call work of an advisor's call: from its end to the next call presented to them (the engine
+        presents it once they are ready again; ``call.wrapup`` on the ended call; longer than ``WRAP_UP_MAX_S`` is
+        a pause, not wrap-up: recorded as unknown)."""
+        now = self._clock() if at is None else at
+        if event.event is CallEventKind.ENDED and call.agent:
+            self._ended_by[call.agent] = (now, call.call_id)
+        elif (event.event in (CallEventKind.OFFERED, CallEventKind.ANSWERED) and call.agent
+              and call.agent in self._ended_by and self._ended_by[call.agent][1] != call.call_id):
+            ended_at, previous = self._ended_by.pop(call.agent)
+            seconds = now - ended_at
+            self._traces.record("call.wrapup", COPILOT, call_id=previous, agent=call.agent, next_call=call.call_id,
+                                wrapup_s=round(seconds, 3) if seconds <= WRAP_UP_MAX_S else None)
+
     def _same_caller(self, event: CallEvent) -> CallSession | None:
         """The one live call from the same number as ``event`` (none when no call, or several, match)."""
         number = _e164(event.caller_number)
@@ -257,6 +273,8 @@ class CallSessionManager:
             data["durations"] = self._durations(call, occurred_at)
             call.end_recorded = True
         self._clock_state(call, event, occurred_at)
+        if not call.restoring:
+            self._wrap_up(call, event, occurred_at)
         if not call.restoring:
             self._traces.record(f"call.{event.event.value}", COPILOT, call_id=event.call_id, **data)
         return data

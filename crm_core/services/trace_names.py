@@ -74,7 +74,7 @@ for _field in fields.FIELDS:
 # -- the call: its events carry the caller's number, the NLU and the chat what was said -------------
 for _event in ("offered", "answered", "held", "resumed", "transferred_warm", "transferred_cold", "reason",
                "ended", "expired", "unassigned", "access_refused", "event_rejected", "reopened", "restored",
-               "transferred", "dtmf", "transcript", "data", "correlated"):
+               "transferred", "dtmf", "transcript", "data", "correlated", "wrapup"):
     register(f"call.{_event}", "phones")
 register("nlu.predicted", "phones")
 register("nlu.unavailable", "phones")

@@ -385,7 +385,8 @@ async def test_the_callers_final_words_make_the_reason_and_the_ivr_and_data_are_
         await manager.aclose()
 
 
-async def test_the_end_of_a_call_records_its_ring_talk_and_hold_times(sqlite_sessions: sessionmaker[Session]) -> None:
+async def test_the_end_of_a_call_records_its_ring_talk_hold_and_wrap_up_times(
+        sqlite_sessions: sessionmaker[Session]) -> None:
     now = [100.0]
     hub = PanelHub()
     manager = manager_for(sqlite_sessions, FakeRasa("move"), hub, clock=lambda: now[0])
@@ -403,6 +404,15 @@ async def test_the_end_of_a_call_records_its_ring_talk_and_hold_times(sqlite_ses
         assert ended is not None
         # rang 4 s; answered 71 s of which 25 s on hold (20 s, then 5 s still on hold when it ended)
         assert ended.data["durations"] == {"ring_s": 4.0, "talk_s": 46.0, "hold_s": 25.0}
+        for at, event in ((200.0, "offered"), (215.0, "answered")):  # the advisor's next call, 25 s after
+            now[0] = at
+            extra = {"caller_number": "0798765432", "agent": "n1.demo"} if event == "offered" else {}
+            await manager.handle(v2(event, call_id="c3", **extra))
+        assert await asyncio.to_thread(manager.flush_traces)
+        with sqlite_sessions() as s:
+            wrapup = s.scalar(select(TraceEvent).where(TraceEvent.name == "call.wrapup"))
+        assert wrapup is not None and wrapup.call_id == "c2"
+        assert (wrapup.data["wrapup_s"], wrapup.data["next_call"]) == (25.0, "c3")
     finally:
         await manager.aclose()
 
