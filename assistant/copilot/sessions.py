@@ -14,19 +14,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.copilot import context, ivr
+from assistant.copilot import call_log, call_timing, context, ivr
 from assistant.copilot.nlu_client import JourneyPrediction, NluUnavailable, RasaClient, suggested_acts
 from assistant.copilot.panel_hub import PanelHub, Subscriber
 from crm_core.acts.catalogue import label_for
 from crm_core.core.db import transaction
-from crm_core.models import TraceEvent
 from crm_core.models.base import utcnow
 from crm_core.phone import InvalidPhoneNumber, to_e164
 from crm_core.schemas.customer import CustomerPublic
@@ -52,13 +49,11 @@ INFORMATION = {CallEventKind.REASON, CallEventKind.OFFERED, CallEventKind.TRANSC
 MID_CALL = {CallEventKind.HELD, CallEventKind.RESUMED, CallEventKind.TRANSFERRED, CallEventKind.TRANSFERRED_WARM,
             CallEventKind.TRANSFERRED_COLD}
 SEEN_EVENT_IDS = 500  # per call: event ids remembered to drop duplicates and replays
-WRAP_UP_MAX_S = 1800.0  # beyond, the advisor was not wrapping the call up any more (a pause, the end of a shift)
 CALL_QUEUE = 2000  # events of one call waiting for its worker; beyond, the adapter is told to send again
 RECENT_CALLS = 10_000  # ended calls remembered (after-call work), oldest forgotten first
 RECENT_FOR_S = 3600.0
 
 
-EVENT_TRACES = frozenset(f"call.{kind.value}" for kind in CallEventKind)
 # What a CTI sends about a call under its own id: tied to the engine's live call from the same number
 CORRELATED = {CallEventKind.DATA, CallEventKind.TRANSCRIPT, CallEventKind.DTMF}
 
@@ -67,32 +62,6 @@ def _e164(number: str | None) -> str | None:
     try:
         return to_e164(number) if number else None
     except InvalidPhoneNumber:
-        return None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _event_from_trace(t: TraceEvent) -> CallEvent | None:
-    """The event a ``call.<event>`` trace records, as the bridge received it (None if it cannot be read)."""
-    d = t.data or {}
-    kind = t.name.removeprefix("call.")
-    fields: dict[str, Any] = {"call_id": t.call_id, "event": kind, "caller_number": d.get("caller_number"),
-                              "agent": d.get("agent")}
-    if d.get("version") == 2:
-        fields |= {"version": 2, "event_id": d.get("event_id"), "sequence": d.get("sequence"),
-                   "transcript": d.get("transcript"), "transfer": d.get("transfer"), "data": d.get("data")}
-        if kind == CallEventKind.DTMF.value:
-            fields["digits"] = d.get("ivr_choice")
-    else:
-        fields["ivr_choice"] = d.get("ivr_choice")
-        if d.get("has_reason"):
-            fields["reason_transcript"] = d.get("reason")
-    try:
-        return CallEvent.model_validate({k: v for k, v in fields.items() if v is not None})
-    except ValueError:
-        log.error("call %s: the trace %s (%s) cannot be read back as an event", t.call_id, t.id, t.name)
         return None
 
 
@@ -243,7 +212,7 @@ class CallSessionManager:
             ended_at, previous = self._ended_by.pop(call.agent)
             seconds = now - ended_at
             self._traces.record("call.wrapup", COPILOT, call_id=previous, agent=call.agent, next_call=call.call_id,
-                                wrapup_s=round(seconds, 3) if seconds <= WRAP_UP_MAX_S else None)
+                                wrapup_s=round(seconds, 3) if seconds <= call_timing.WRAP_UP_MAX_S else None)
 
     def _same_caller(self, event: CallEvent) -> CallSession | None:
         """The one live call from the same number as ``event`` (none when no call, or several, match)."""
@@ -270,9 +239,10 @@ class CallSessionManager:
             if event.data:
                 data["data"] = event.data
         if event.event is CallEventKind.ENDED:
-            data["durations"] = self._durations(call, occurred_at)
+            data["durations"] = call_timing.durations(call.times, self._clock() if occurred_at is None
+                                                      else occurred_at)
             call.end_recorded = True
-        self._clock_state(call, event, occurred_at)
+        call_timing.note(call.times, event, self._clock() if occurred_at is None else occurred_at)
         if not call.restoring:
             self._wrap_up(call, event, occurred_at)
         if not call.restoring:
@@ -298,7 +268,8 @@ class CallSessionManager:
             call.data.update(event.data)
         expired = call.expired and event.event is CallEventKind.ENDED
         if expired and not call.end_recorded:  # the reaper ended it: its own trace, with the durations
-            self._traces.record("call.expired", COPILOT, call_id=call.call_id, durations=self._durations(call))
+            self._traces.record("call.expired", COPILOT, call_id=call.call_id,
+                                durations=call_timing.durations(call.times, self._clock()))
         if call.lookup is None and call.caller_number:
             call.lookup = asyncio.create_task(self._identify(call))
         reason_changed = bool(heard) and heard != (call.reason or "")
@@ -336,27 +307,6 @@ class CallSessionManager:
         if event.event is CallEventKind.TRANSCRIPT and heard:
             return f"{heard} {words}"[:10_000]
         return words
-
-    def _clock_state(self, call: CallSession, event: CallEvent, at: float | None = None) -> None:
-        """When the call started ringing, was answered, was put on hold: for the talk and hold times."""
-        now, t = self._clock() if at is None else at, call.times
-        t.setdefault("first", now)
-        if event.event is CallEventKind.ANSWERED:
-            t.setdefault("answered", now)
-        elif event.event is CallEventKind.HELD and "held_since" not in t:
-            t["held_since"] = now
-        elif event.event in (CallEventKind.RESUMED, CallEventKind.ENDED) and "held_since" in t:
-            t["hold"] = t.get("hold", 0.0) + now - t.pop("held_since")
-
-    def _durations(self, call: CallSession, at: float | None = None) -> dict[str, float | None]:
-        """Seconds of ringing, talk (answered to the end, holds excluded) and hold, for the handling-time KPIs;
-        the call's after-call work is what follows ``ended`` until the advisor's next call."""
-        now, t = self._clock() if at is None else at, dict(call.times)
-        hold = t.get("hold", 0.0) + (now - t["held_since"] if "held_since" in t else 0.0)
-        answered = t.get("answered")
-        return {"ring_s": round(answered - t["first"], 3) if answered is not None and "first" in t else None,
-                "talk_s": round(now - answered - hold, 3) if answered is not None else None,
-                "hold_s": round(hold, 3)}
 
     async def _centre(self, login: str) -> str | None:
         """The advisor's centre, cached for ten minutes (supervisors act on their centre's calls)."""
@@ -398,17 +348,17 @@ class CallSessionManager:
         """Rebuild the calls in progress when the app stopped or died, from their events' traces (each event is
         traced, journaled, before the adapter gets its ack): their state, customer, reason and journey come
         back, and their advisor's panel gets the pop again when it connects. Returns how many calls."""
-        calls = await asyncio.to_thread(self._live_call_traces)
+        calls = await asyncio.to_thread(call_log.live_calls, self._db, self.idle_timeout_s)
         now_wall, now = utcnow(), self._clock()
         for call_id, traces in calls.items():
             call = CallSession(call_id, restoring=True, restored=True)
             self.calls[call_id] = call
             applied = 0
             for t in traces:
-                event = _event_from_trace(t)
+                event = call_log.event_from_trace(t)
                 if event is None:
                     continue
-                at = now - max(0.0, (now_wall - _aware(t.occurred_at)).total_seconds())
+                at = now - max(0.0, (now_wall - call_log.aware(t.occurred_at)).total_seconds())
                 if event.event_id is not None:
                     call.seen[event.event_id] = None
                 if event.sequence is not None:
@@ -425,21 +375,6 @@ class CallSessionManager:
         if calls:
             log.warning("%d call(s) in progress restored after a restart", len(calls))
         return len(calls)
-
-    def _live_call_traces(self) -> dict[str, list[TraceEvent]]:
-        """The event traces of the calls with an event in the idle window and no end."""
-        since = utcnow() - timedelta(seconds=self.idle_timeout_s)
-        with self._db() as db:
-            recent = select(TraceEvent.call_id).where(TraceEvent.name.in_(EVENT_TRACES),
-                                                      TraceEvent.occurred_at >= since)
-            over = select(TraceEvent.call_id).where(TraceEvent.name.in_(("call.ended", "call.expired")),
-                                                    TraceEvent.call_id.is_not(None))
-            rows = db.scalars(select(TraceEvent).where(TraceEvent.call_id.in_(recent), TraceEvent.call_id.not_in(over),
-                                                       TraceEvent.name.in_(EVENT_TRACES)).order_by(TraceEvent.id))
-            calls: dict[str, list[TraceEvent]] = {}
-            for t in rows:
-                calls.setdefault(t.call_id, []).append(t)  # type: ignore[arg-type]
-            return calls
 
     async def welcome(self, sub: Subscriber) -> int:
         """A panel (re)connected: the restored calls of its advisor pop again on it (returns how many)."""
