@@ -39,6 +39,21 @@ def present_call(client: "TestClient", call_id: str, agent: str | None, caller_n
             assert ws.receive_json()["type"] == "ack"
 
 
+def present_and_look_up(client: "TestClient", call_id: str, agent: str | None, caller_number: str,
+                        reason: str | None = None, timeout_s: float = 10.0) -> None:
+    """``present_call``, then wait until the copilot has looked the number up (as the panel acts after the pop)."""
+    import time
+
+    present_call(client, call_id, agent, caller_number, reason)
+    calls = client.app.state.calls  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        call = calls.calls.get(call_id)
+        if call is not None and call.lookup is not None and call.lookup.done():
+            return
+        time.sleep(0.02)
+
+
 def app_without_rasa(engine: "Engine", **settings: float) -> "FastAPI":
     """The app in-process on ``engine``, with Rasa and the action server really down (closed ports)."""
     from assistant.copilot.app import create_app

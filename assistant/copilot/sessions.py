@@ -385,8 +385,9 @@ class CallSessionManager:
                 pending = [t for t in (call.lookup, call.analysis) if t is not None]
                 if pending:
                     await asyncio.gather(*pending, return_exceptions=True)
-                sent += self._hub.deliver(sub, self.pop_message(call))
-                self._trace("screen_pop.sent", call, journey=self.pop_message(call)["journey"],
+                message = self.pop_message(call)
+                sent += self._hub.deliver(sub, message)
+                self._trace("screen_pop.sent", call, journey=message["journey"],
                             identified=call.identified, panels=1, nlu_status=call.nlu_status, agent=sub.advisor,
                             restored=True)
         return sent

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.core.db import transaction
@@ -125,8 +125,3 @@ def _insert(sessions: sessionmaker[Session], name: str, rows: Iterable[dict[str,
     with transaction(sessions) as session:
         session.execute(insert(TraceEvent), list(rows))
         mark_committed(session, name, last)
-
-
-def pending(sessions: sessionmaker[Session], name: str) -> int | None:
-    with sessions() as session:
-        return session.scalar(select(JournalMark.committed_seq).where(JournalMark.name == name))

@@ -30,9 +30,11 @@ FLAG_LABELS = {"complaint": "Réclamation", "guardianship": "Mesure de protectio
 
 
 def draft(routing: Routing, record: CallRecord, team: str, view: Mapping[str, dict[str, Any]],
-          prerequisites: list[dict[str, Any]], checked: set[str], customer_name: str | None = None) -> dict[str, Any]:
+          prerequisites: list[dict[str, Any]], checked: set[str], flags: list[dict[str, Any]],
+          customer_name: str | None = None) -> dict[str, Any]:
     """The handover of ``record`` to ``team``; ``view``: the 360° fields read for it (name → field with its
-    ``value``, ``display``, ``label``, ``priority``), as the sending advisor may see them."""
+    ``value``, ``display``, ``label``, ``priority``), as the sending advisor may see them; ``flags``: the call's
+    (``draft_flags``, which the routing reads first)."""
     journey = record.journey
     identity = next((p for p in prerequisites if p["code"] == "identity_checked"), None)
     handover: dict[str, Any] = {
@@ -55,7 +57,7 @@ def draft(routing: Routing, record: CallRecord, team: str, view: Mapping[str, di
                        "shows": list(a.shows)} for a in record.acts],
         "diagnostics_tried": [_diagnostic(a) for a in record.acts if a.act in DIAGNOSTIC_ACTS],
         "remaining": _remaining(record, prerequisites),
-        "flags": draft_flags(routing, record, view),
+        "flags": flags,
     }
     handover["text"] = text(handover)
     return handover

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.core.db import transaction
@@ -129,7 +129,8 @@ class TransferService:
         if owner.customer_id is not None:
             record.customer_id = owner.customer_id
         view = self._read_view(session, record)
-        flags = [f["code"] for f in handover.draft_flags(self.routing, record, view)]
+        flagged = handover.draft_flags(self.routing, record, view)
+        flags = [f["code"] for f in flagged]
         proposed = self.routing.propose(record.journey, flags, record.acts_done)
         allowed = self.routing.senders_teams(self.actor.profile)
         team = proposed.team if to is None else self.routing.team_code(to)
@@ -142,7 +143,7 @@ class TransferService:
         choice = self.routing.for_team(team, record.journey, flags, record.acts_done)
         items = prerequisites.checklist(self.routing, choice, record, checked)
         identity = view.get("identity")
-        drafted = handover.draft(self.routing, record, team, view, items, checked,
+        drafted = handover.draft(self.routing, record, team, view, items, checked, flagged,
                                  customer_name=str(identity["display"]) if identity else None)
         return {"call_id": owner.call_id, "team": team, "team_label": self.routing.teams[team].label,
                 "basket": self.routing.teams[team].basket,
@@ -285,8 +286,8 @@ class TransferService:
             out = []
             for code in self.routing.receivers_teams(self.actor.profile) if self.actor.can(TRANSFER_RECEIVE) else []:
                 team = self.routing.teams[code]
-                waiting = len(list(session.scalars(select(Transfer.id).where(
-                    Transfer.basket_code == team.basket, Transfer.status.in_(("requested", "waiting"))))))
+                waiting = session.scalar(select(func.count()).select_from(Transfer).where(
+                    Transfer.basket_code == team.basket, Transfer.status.in_(("requested", "waiting")))) or 0
                 out.append({"code": team.basket, "team": code, "label": team.label, "waiting": waiting})
             return out
 

@@ -15,7 +15,7 @@ from starlette.testclient import WebSocketTestSession
 
 from crm_core.core.security import issue_token
 from crm_core.models import TraceEvent, Transfer
-from tests.factories import app_without_rasa, auth, bridge_auth, present_call
+from tests.factories import app_without_rasa, auth, bridge_auth, present_and_look_up
 
 N1, N2 = auth("n1.demo"), auth("n2.demo")
 CAMILLE = "07 12 34 56 78"
@@ -29,11 +29,7 @@ def api(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
 
 def breakdown_call(api: TestClient, call_id: str, number: str = CAMILLE,
                    reason: str = "ma box coupe tout le temps, c'est inadmissible") -> None:
-    present_call(api, call_id, "n1.demo", number, reason)
-    calls = api.app.state.calls  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not ((c := calls.calls.get(call_id)) and c.lookup and c.lookup.done()):
-        time.sleep(0.02)
+    present_and_look_up(api, call_id, "n1.demo", number, reason)
     assert api.post(f"/api/calls/{call_id}/journey", json={"journey": "breakdown"}, headers=N1).status_code == 200
 
 

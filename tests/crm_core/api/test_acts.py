@@ -1,7 +1,6 @@
 """The acts' API: the catalogue, a form filled from the call, preview then execution, refusals that write
 nothing, and the journey switch. In-process app on SQLite and PostgreSQL; Rasa is down (not needed)."""
 
-import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -9,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.acts.catalogue import ACTS, JOURNEY_CODES
 from crm_core.models import Customer, CustomerEvent, TraceEvent
-from tests.factories import auth, present_call
+from tests.factories import auth, present_and_look_up
 
 N1 = auth("n1.demo")
 
@@ -17,14 +16,7 @@ N1 = auth("n1.demo")
 def _on_call(client: TestClient, call_id: str = "call-acts", number: str = "07 12 34 56 78",
              reason: str | None = None) -> dict[str, str]:
     """A call presented to n1.demo, once the copilot has looked its number up (as the panel acts after the pop)."""
-    present_call(client, call_id, "n1.demo", number, reason)
-    calls = client.app.state.calls  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        call = calls.calls.get(call_id)
-        if call is not None and call.lookup is not None and call.lookup.done():
-            break
-        time.sleep(0.02)
+    present_and_look_up(client, call_id, "n1.demo", number, reason)
     return N1 | {"X-Call-Id": call_id}
 
 
