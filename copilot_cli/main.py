@@ -103,6 +103,33 @@ def nlu_train(force: Annotated[bool, typer.Option(help="Retrain even if the mode
     typer.echo(f"{'trained' if trained else 'up to date'}: {path}")
 
 
+@nlu_app.command("export")
+def nlu_export(
+    out: Annotated[Path | None, typer.Option(help="Rasa YAML to write (default: assistant/data/nlu/curated.yml, "
+                                                  "trained with the repository from then on).")] = None,
+    user: Annotated[str, typer.Option("--user", help="The trainer who exports (needs nlu:curate; traced).")] =
+    "trainer.demo",
+) -> None:
+    """Write the curated examples of the database (the last version of each) as Rasa YAML for the repository."""
+    from crm_core.core.db import get_engine, session_factory, transaction
+    from crm_core.services import tracing
+    from crm_core.services.habilitations import NotAllowed, UnknownAdvisor, actor_for
+    from trainer.dataset import EXPORT_FILE, to_yaml
+    from trainer.examples import Curation, as_training
+
+    target = out or EXPORT_FILE
+    try:
+        with transaction(session_factory(get_engine())) as session:
+            actor = actor_for(session, user)
+            rows = Curation(session, actor).active()
+            target.write_text(to_yaml(as_training(rows), "Curated by the trainers: exported from the database by "
+                                                         "`copilot nlu export` (trainer/dataset.py)."))
+            tracing.record(session, "trainer.examples_exported", actor, examples=len(rows), file=target.name)
+    except (NotAllowed, UnknownAdvisor) as exc:
+        raise _err(str(exc)) from exc
+    typer.echo(f"{len(rows)} curated example(s) written to {target}")
+
+
 @nlu_app.command("classify")
 def nlu_classify() -> None:
     """Read JSON lines {"id", "text"} on stdin; write {"id", "journey", "confidence", "acts", "entities"}."""
@@ -327,7 +354,7 @@ def run(
     """Build what is missing (CRM data, model), start Rasa, the action server and the app; Ctrl-C stops all."""
     from assistant.copilot.settings import get_copilot_settings
     from assistant.model_store import RasaRuntimeMissing, ensure_model
-    from copilot_cli.stack import PortBusy, Stack, StackConfig
+    from copilot_cli.stack import PortBusy, Stack, StackConfig, serving_model
 
     settings = get_copilot_settings()
     seed_database(demo_customers, 42)
@@ -335,7 +362,11 @@ def run(
         model, trained = ensure_model()
     except RasaRuntimeMissing as exc:
         raise _err(str(exc)) from exc
-    stack = Stack(StackConfig(model=model, host=settings.host, port=settings.port, rasa_url=settings.rasa_url,
+    serving = serving_model(model, None, settings.models_dir)  # what the trainers published, if anything
+    if serving.note:
+        typer.echo(f"note: {serving.note}", err=True)
+    model = serving.link.resolve()
+    stack = Stack(StackConfig(model=serving.link, host=settings.host, port=settings.port, rasa_url=settings.rasa_url,
                               actions_url=settings.actions_url), say=lambda m: typer.echo(m, err=True))
     try:
         stack.check_ports()

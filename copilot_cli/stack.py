@@ -13,12 +13,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
 from assistant.model_store import rasa_env, rasa_python
 from crm_core.core.config import BUILD_DIR, REPO_ROOT, CrmSettings, get_crm_settings, is_loopback
+
+if TYPE_CHECKING:
+    from trainer.registry import Prepared
+
+
+def serving_model(repository_model: Path, database_url: str | None, models_dir: Path | None) -> "Prepared":
+    """The model Rasa starts with: the one the trainers published, else the repository's (``trainer.registry``)."""
+    from crm_core.core.db import create_schema, make_engine, session_factory
+    from trainer.registry import prepare_serving
+
+    engine = make_engine(database_url or get_crm_settings().database_url)
+    try:
+        create_schema(engine)
+        return prepare_serving(session_factory(engine), repository_model, models_dir)
+    finally:
+        engine.dispose()
 
 
 class PortBusy(RuntimeError):

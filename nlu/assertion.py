@@ -84,3 +84,9 @@ def reason_signature(secret: str, text: str) -> str:
     """``X-Copilot-Signature`` of a caller's reason the copilot sends to its channel's parse
     (``nlu/channels/copilot.py``): HMAC-SHA256 of the text with the internal secret."""
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def model_signature(secret: str, path: str, issued_at: int) -> str:
+    """``X-Copilot-Signature`` of an order to load a published model (``/webhooks/copilot/model``): HMAC-SHA256
+    of the archive's path and the order's time, so that an order cannot be replayed later."""
+    return hmac.new(secret.encode(), f"model\n{path}\n{issued_at}".encode(), hashlib.sha256).hexdigest()

@@ -82,15 +82,17 @@ def count_rows(factory: sessionmaker[Session], sql: str, **params: object) -> in
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningStack"]:
     from assistant.model_store import ensure_model
-    from copilot_cli.stack import Stack, StackConfig, free_port
+    from copilot_cli.stack import Stack, StackConfig, free_port, serving_model
     from crm_core.seed import seeded_database
 
     root = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite:///{root / 'crm.sqlite3'}"
     factory = seeded_database(db_url, 50)
     model, _ = ensure_model(quiet=True)
-    config = StackConfig(model=model, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
-                         actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs")
+    serving = serving_model(model, db_url, root / "models")  # the trainer's registry of this stack
+    config = StackConfig(model=serving.link, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
+                         actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs",
+                         extra_env={"COPILOT_MODELS_DIR": str(root / "models")})
     running = Stack(config, say=lambda m: None)
     running.start()
     try:

@@ -27,6 +27,9 @@ from crm_core.transfers import routing as transfer_routing
 from telephony_bridge.events import CallEvent
 from telephony_bridge.webhook import cti_webhook_router
 from telephony_bridge.websocket import bridge_router
+from trainer import api as trainer_api
+from trainer.publishing import Publisher
+from trainer.training import Trainings
 from web_widget import mount_panel
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,9 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         with app.state.session_factory() as session:
             transfer_routing.check_baskets(routing, session, str(settings.transfer_routing or "routing.yml"))
         app.state.transfers = TransferDesk(app.state.session_factory, app.state.calls, app.state.hub, routing)
+        app.state.trainings = Trainings(app.state.session_factory, settings.models_dir, settings.train_timeout_s)
+        app.state.trainings.recover()  # trainings an earlier app process left half-way end failed
+        app.state.publisher = Publisher(app.state.session_factory, app.state.rasa, settings.models_dir)
         app.state.warmup = Warmup()
         warming = asyncio.create_task(run_warmup(app.state.warmup, app.state.session_factory, app.state.rasa,
                                                  crm.secret("internal_secret")), name="warm-up")
@@ -86,6 +92,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         warming.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await warming
+        await app.state.trainings.aclose()
         await app.state.calls.aclose()
         await app.state.rasa.aclose()
 
@@ -106,6 +113,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(transfers_api.calls)
     app.include_router(transfers_api.transfers)
     app.include_router(transfers_api.baskets)
+    app.include_router(trainer_api.router)
     if crm.oidc_jwks_url is None:
         app.include_router(session.router)
     if dev_sign_in:

@@ -1,12 +1,13 @@
 """Calls the running Rasa server's HTTP API and turns a parse into a journey prediction."""
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from crm_core.acts.catalogue import acts_for, label_for
-from nlu.assertion import reason_signature
+from nlu.assertion import model_signature, reason_signature
 from nlu.journeys import primary_and_secondary, unsure
 
 
@@ -64,6 +65,7 @@ class RasaClient:
 
     CHAT_WEBHOOK = "/webhooks/copilot/webhook"
     REASON_PARSE = "/webhooks/copilot/parse"
+    MODEL_LOAD = "/webhooks/copilot/model"
 
     def __init__(self, base_url: str, timeout_s: float = 2.0, chat_timeout_s: float = 10.0,
                  token: str = "", secret: str = "") -> None:
@@ -121,6 +123,24 @@ class RasaClient:
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise NluUnavailable(f"Rasa parse failed: {_safe(exc)}") from exc
+
+    async def load_model(self, path: str, timeout_s: float = 120.0) -> dict[str, Any]:
+        """Have the running server load a published model (``/webhooks/copilot/model``); returns its
+        ``model_id``. NluUnavailable when the server cannot be reached or refuses the archive."""
+        issued = int(time.time())
+        try:
+            response = await self._client.post(
+                f"{self.base_url}{self.MODEL_LOAD}", json={"path": path, "issued_at": issued}, timeout=timeout_s,
+                headers={"X-Copilot-Signature": model_signature(self._secret, path, issued)})
+        except httpx.HTTPError as exc:
+            raise NluUnavailable(f"Rasa model load failed: {_safe(exc)}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200:
+            raise NluUnavailable(f"Rasa refused the model ({response.status_code}): {body.get('error', '')}"[:500])
+        return body
 
     async def classify(self, text: str) -> JourneyPrediction:
         return prediction_from_parse(await self.parse_reason(text))

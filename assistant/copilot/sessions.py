@@ -440,7 +440,8 @@ class CallSessionManager:
             return
         call.prediction, call.parse, call.nlu_status = prediction, parse, "ok"
         self._trace("nlu.predicted", call, journey=prediction.journey, confidence=prediction.confidence,
-                    intent=prediction.intent, entities=prediction.entities, text=text[:1000])
+                    intent=prediction.intent, entities=prediction.entities, text=text[:1000],
+                    unsure=prediction.unsure or prediction.intent == "nlu_fallback")  # the trainer's inbox
 
     def _trace(self, name: str, call: CallSession, actor: Actor = COPILOT, **data: Any) -> None:
         self._traces.record(name, actor, call_id=call.call_id,

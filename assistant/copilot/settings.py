@@ -23,6 +23,10 @@ class CopilotSettings(BaseSettings):
     journal_dir: Path | None = None
     transfer_routing: Path | None = None  # the site's transfer routing file (default: crm_core/transfers/routing.yml)
     ivr_menu: Path | None = None  # the IVR menu's keys → journeys (default: assistant/copilot/ivr_menu.yml)
+    # The trainer's models (candidates, published, the repository's copy) and the link Rasa serves from
+    # (default: .build/models/registry); Rasa loads a published model only from inside this folder
+    models_dir: Path | None = None
+    train_timeout_s: float = 900.0  # a candidate's training (and scoring) that runs longer is stopped, failed
 
 
 @lru_cache

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from crm_core.acts.base import ActRefused
 from crm_core.core.security import InvalidToken
 from crm_core.services.customers import InvalidCursor
-from crm_core.services.errors import CallRequired, Conflict, NotFound, StaleVersion
+from crm_core.services.errors import CallRequired, Conflict, NotFound, StaleVersion, Unavailable
 from crm_core.services.habilitations import NotAllowed
 from crm_core.services.validation import FieldInvalid, ValidationFailed
 from crm_core.transfers.prerequisites import UnknownPrerequisite
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 TITLES = {400: "Requête invalide", 401: "Authentification requise", 403: "Action non autorisée",
           404: "Introuvable", 405: "Méthode non autorisée", 409: "Conflit", 422: "Données invalides",
-          500: "Erreur interne"}
+          500: "Erreur interne", 503: "Service indisponible"}
 
 
 class FieldError(BaseModel):
@@ -218,7 +218,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_r: Request, exc: Conflict) -> JSONResponse:
         items = getattr(exc, "prerequisites", None)  # a transfer stopped by a prerequisite: the checklist
-        return problem(409, str(exc)) if items is None else problem(409, str(exc), prerequisites=items)
+        if items is not None:
+            return problem(409, str(exc), prerequisites=items)
+        worse = getattr(exc, "worse_on", None)  # a candidate worse than production: on which held-out sets
+        return problem(409, str(exc)) if worse is None else problem(409, str(exc), worse_on=worse)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_r: Request, exc: Unavailable) -> JSONResponse:
+        return problem(503, str(exc))
 
     @app.exception_handler(UnknownPrerequisite)
     async def _unknown_prerequisite(_r: Request, exc: UnknownPrerequisite) -> JSONResponse:

@@ -20,12 +20,13 @@ from crm_core.models.organisation import (
 )
 from crm_core.models.support import Appointment, Ticket
 from crm_core.models.trace import TraceEvent
+from crm_core.models.trainer import CuratedExample, InboxDecision, ModelPublication, NluModel, ServingModel
 from crm_core.models.transfer import Transfer
 
 __all__ = [
-    "Account", "Advisor", "Appointment", "ApplicationPack", "Base", "BusinessProfile", "Centre", "CollectionCase",
-    "CommercialGesture", "Consumption", "Contract", "Coverage", "Customer", "CustomerEvent", "EligibilityRule",
-    "Equipment", "Guardianship", "HardwareTest", "Interaction", "Invoice", "JournalMark", "Line", "LineOption", "Offer",
-    "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "Ticket", "TraceEvent", "Transfer",
-    "WorkBasket",
+    "Account", "Advisor", "ApplicationPack", "Appointment", "Base", "BusinessProfile", "Centre", "CollectionCase",
+    "CommercialGesture", "Consumption", "Contract", "Coverage", "CuratedExample", "Customer", "CustomerEvent",
+    "EligibilityRule", "Equipment", "Guardianship", "HardwareTest", "InboxDecision", "Interaction", "Invoice",
+    "JournalMark", "Line", "LineOption", "ModelPublication", "NluModel", "Offer", "Order", "OrderStep", "PackLoan",
+    "PaymentMethod", "Region", "ServingModel", "Ticket", "TraceEvent", "Transfer", "WorkBasket",
 ]

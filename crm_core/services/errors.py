@@ -20,3 +20,7 @@ class Conflict(RuntimeError):
 
 class CallRequired(ValueError):
     """The request must be made on a call (``X-Call-Id``): a 400 in French."""
+
+
+class Unavailable(RuntimeError):
+    """A component the request needs (the Rasa server…) did not do it: a 503 in French, nothing changed."""

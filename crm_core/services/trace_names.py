@@ -113,6 +113,21 @@ register("transfer.closed", history="Transfert clos")
 register("transfer.connected")  # the telephony bridge moved the call (transferred_warm / transferred_cold)
 register("transfer.refused")
 
+# -- the trainer's console (trainer/): reasons are masked, no customer data -----------------------------------
+register("trainer.inbox_read")
+register("trainer.inbox_rejected")
+register("trainer.example_added")
+register("trainer.example_relabelled")
+register("trainer.example_retired")
+register("trainer.model_training")
+register("trainer.model_trained")
+register("trainer.model_failed")
+register("trainer.model_published")
+register("trainer.model_rolled_back")
+register("trainer.publish_refused")
+register("trainer.publish_failed")
+register("trainer.examples_exported")
+
 # -- habilitations and security (no customer data) ----------------------------------------------------
 register("habilitation.pack_lent")
 register("habilitation.pack_revoked")
