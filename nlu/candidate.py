@@ -13,6 +13,8 @@ candidate is trained and scored; anything else is a failure, with its reason on 
 
 import argparse
 import json
+import logging
+import os
 import sys
 import threading
 import time
@@ -97,6 +99,10 @@ def main() -> int:
     parser.add_argument("--expected-seconds", type=float, default=60.0)
     args = parser.parse_args()
     _quiet()
+    os.environ["LOG_LEVEL"] = "WARNING"  # Rasa's structlog would print every parse on stdout, among the progress
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
     sets = {spec.split("=", 1)[0]: Path(spec.split("=", 1)[1]) for spec in args.heldout}
     try:
         say("Préparation", 0.02)

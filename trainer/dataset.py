@@ -14,7 +14,7 @@ from pathlib import Path
 
 from crm_core.core.config import REPO_ROOT
 from trainer.dedup import text_key
-from trainer.masking import unmask_for_training
+from trainer.masking import STAND_INS, unmask_for_training
 
 DATA_DIR = REPO_ROOT / "assistant" / "data"
 NLU_DIR = DATA_DIR / "nlu"
@@ -29,6 +29,7 @@ TRAINING_FILE = "curated_from_database.yml"  # written beside the repository's f
 ENTITIES = ("phone_number", "amount", "date", "equipment", "offer", "city")
 
 _INTENT = re.compile(r"^\s*-\s*intent:\s*(\S+)")
+_OTHER_ITEM = re.compile(r"^\s*-\s*(?:synonym|regex|lookup):")  # NLU items whose examples are not an intent's
 _EXAMPLE = re.compile(r"^(\s+)-\s(.*)$")
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -74,6 +75,8 @@ def _examples(lines: list[str]) -> Iterator[tuple[int, str, str]]:
         indent = len(line) - len(line.lstrip())
         if m := _INTENT.match(line):
             intent, block_indent = m.group(1), None
+        elif _OTHER_ITEM.match(line):
+            intent, block_indent = None, None
         elif line.strip().startswith("examples:"):
             block_indent = indent
         elif block_indent is not None and line.strip() and indent <= block_indent:
@@ -95,13 +98,9 @@ def annotate(example: Example) -> str:
     """The example as one line of Rasa YAML: entities as ``[text](entity)`` or ``[text]{"entity", "value"}``.
 
     Square brackets and braces a caller typed become parentheses (Rasa reads them as annotations)."""
-    text = unmask_for_training(example.text)
-    shift = len(text) - len(example.text)  # stand-ins have other lengths: entities are placed on the masked text
-    if shift:
-        entities: tuple[tuple[int, int, str, str | None], ...] = ()
-        text = example.text
-    else:
-        entities = example.entities
+    masked = any(placeholder in example.text for placeholder in STAND_INS)
+    # stand-ins have other lengths than their placeholders: spans measured on a masked text would be misplaced
+    text, entities = example.text, () if masked else example.entities
     out, cursor = [], 0
     for start, end, entity, value in sorted(entities):
         out.append(_escape(text[cursor:start]))
@@ -113,7 +112,7 @@ def annotate(example: Example) -> str:
         cursor = end
     out.append(_escape(text[cursor:]))
     line = "".join(out)
-    return unmask_for_training(line) if shift else line
+    return unmask_for_training(line) if masked else line
 
 
 def _escape(text: str) -> str:

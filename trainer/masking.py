@@ -53,12 +53,18 @@ def _fold(text: str) -> str:
 
 
 def _mask_names(text: str, names: Iterable[str]) -> str:
-    words = {w for name in names for w in re.split(r"[\s-]+", name or "") if len(w) >= 3}
-    if not words:
+    """Each word of the customer's names (3 letters or more), wherever it appears, also inside a hyphenated or
+    apostrophed word (« Dupont-Martin », « N'Diaye »)."""
+    folded = {_fold(w) for name in names for w in re.split(r"[\s'’-]+", name or "") if len(w) >= 3}
+    if not folded:
         return text
-    folded = {_fold(w) for w in words}
-    return re.sub(r"[^\W\d_]+(?:-[^\W\d_]+)*", lambda m: PLACEHOLDERS["name"] if _fold(m.group()) in folded
-                  or all(_fold(p) in folded for p in m.group().split("-")) else m.group(), text)
+    def word(match: re.Match[str]) -> str:
+        parts = match.group().split("-")
+        if all(_fold(p) in folded for p in parts):  # « Jean-Pierre »: one name
+            return PLACEHOLDERS["name"]
+        return "-".join(PLACEHOLDERS["name"] if _fold(p) in folded else p for p in parts)
+
+    return re.sub(r"[^\W\d_]+(?:-[^\W\d_]+)*", word, text)
 
 
 def mask(text: str, names: Iterable[str] = ()) -> str:

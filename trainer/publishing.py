@@ -102,7 +102,7 @@ class Publisher:
             claimed = session.execute(
                 update(ServingModel).where(ServingModel.id == 1, or_(ServingModel.busy_by.is_(None),
                                                                      ServingModel.busy_since < now - CLAIM_TTL))
-                .values(busy_by=actor.login, busy_since=now)).rowcount
+                .values(busy_by=actor.login, busy_since=now).execution_options(synchronize_session=False)).rowcount
             if not claimed:
                 raise Conflict(f"{row.busy_by} est en train de publier un modèle : attendez la fin de sa "
                                f"publication, puis comparez de nouveau avec le modèle en production.")

@@ -1,4 +1,5 @@
-"""The advisor's side panel: static HTML/JS/CSS served by the app. No framework, no build step."""
+"""The advisor's side panel and the trainer's console: static HTML/JS/CSS served by the app. No framework, no build
+step."""
 
 from pathlib import Path
 
@@ -15,3 +16,8 @@ def mount_panel(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def panel_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/trainer", include_in_schema=False)
+    async def trainer_page() -> FileResponse:
+        """The trainer's console (inbox, examples, models); its API answers the trainer profile only."""
+        return FileResponse(STATIC_DIR / "trainer" / "index.html", headers={"Cache-Control": "no-cache"})

@@ -86,6 +86,20 @@ EXPECTED: dict[tuple[str, str], tuple[str | None, int]] = {
     ("POST", "/api/transfers/{transfer_id}/cancel"): ("transfer:request", 404),
     ("GET", "/api/baskets"): (None, 200),
     ("GET", "/api/baskets/{basket_code}/transfers"): ("receiver:n2", 200),  # a receiving profile of the N2 team
+    # the trainer's console: reads answer, writes are refused after the check (unknown ids, invalid bodies)
+    ("GET", "/api/trainer/inbox"): ("nlu:curate", 200),
+    ("POST", "/api/trainer/inbox/{inbox_id}/reject"): ("nlu:curate", 404),
+    ("POST", "/api/trainer/examples"): ("nlu:curate", 422),
+    ("GET", "/api/trainer/examples"): ("nlu:curate", 200),
+    ("GET", "/api/trainer/examples/{example_id}"): ("nlu:curate", 404),
+    ("PATCH", "/api/trainer/examples/{example_id}"): ("nlu:curate", 404),
+    ("DELETE", "/api/trainer/examples/{example_id}"): ("nlu:curate", 404),
+    ("POST", "/api/trainer/models"): ("nlu:curate", 422),
+    ("GET", "/api/trainer/models"): ("nlu:curate", 200),
+    ("GET", "/api/trainer/models/{model_id}"): ("nlu:curate", 404),
+    ("POST", "/api/trainer/models/{model_id}/cancel"): ("nlu:curate", 404),
+    ("POST", "/api/trainer/models/{model_id}/publish"): ("nlu:curate", 404),
+    ("POST", "/api/trainer/models/{model_id}/rollback"): ("nlu:curate", 404),
 }
 STALE = 999_999
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -107,9 +121,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/calls/{call_id}/transfer"): {"mode": "warm", "to": "n2"},
     ("POST", "/api/transfers/{transfer_id}/decline"): {"reason": "Pas pour notre équipe"},
     ("POST", "/api/transfers/{transfer_id}/close"): {"outcome": "resolved"},
+    ("POST", "/api/trainer/examples"): {"text": "ma box ne marche plus", "journey": "no_such_journey"},
+    ("PATCH", "/api/trainer/examples/{example_id}"): {"journey": "move"},
+    ("POST", "/api/trainer/models"): {"note": "x" * 300},
 }
 PATH_VALUES = {"customer_id": str(CUSTOMER), "line_id": "3", "option_code": "OPT_ROAMING", "loan_id": "999999",
-               "call_id": CALL, "code": "register_termination", "transfer_id": "999999", "basket_code": "N2-TECH"}
+               "call_id": CALL, "code": "register_termination", "transfer_id": "999999", "basket_code": "N2-TECH",
+               "inbox_id": "0123456789abcdef", "example_id": "999999", "model_id": "999999"}
 
 
 @pytest.fixture(scope="module")

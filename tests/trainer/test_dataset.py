@@ -83,9 +83,6 @@ def test_placeholders_typed_between_brackets_still_become_stand_ins() -> None:
     assert annotate(Example(text, "manage_account")) == "je suis (Dupont) réf (123456)"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: annotate keeps the entities when the stand-ins' length differences "
-                                       "cancel out (two ‹nom› +1 each, one ‹numéro› -2), and places them on the "
-                                       "unmasked text at the masked text's offsets")
 def test_an_entity_is_never_placed_on_the_wrong_characters_after_unmasking() -> None:
     name, number = PLACEHOLDERS["name"], PLACEHOLDERS["number"]
     text = f"je suis {name} {name}, ma box ne marche plus, référence {number}"
@@ -154,8 +151,6 @@ def test_repository_examples_maps_each_examples_key_to_its_intent(tmp_path: Path
     assert text_key("pas un exemple") not in found
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _examples keeps the last intent across a `- synonym:` item, so the "
-                                       "synonym's `examples:` block is read as examples of that intent")
 def test_repository_examples_does_not_read_a_synonym_block_as_examples(tmp_path: Path) -> None:
     found = repository_examples(write_nlu(tmp_path / "nlu"))
     assert text_key("modem") not in found

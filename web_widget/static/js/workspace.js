@@ -8,8 +8,9 @@ const SPACES = {
   trainer: {
     title: "Espace entraîneur",
     intro: "Votre profil sert à améliorer le copilote : les appels et les fiches clients ne s'affichent pas ici. "
-      + "Les outils d'annotation arrivent dans cet espace ; en attendant, tout passe par l'API.",
+      + "La console de l'entraîneur rassemble les motifs à revoir, les exemples, l'entraînement et la publication.",
     links: [
+      ["Console de l'entraîneur", "/trainer"],
       ["Documentation de l'API (tous les services)", "/docs"],
       ["Motifs et actes du catalogue (GET /api/journeys)", "/docs#/acts"],
       ["Mon profil et mes habilitations (GET /api/me)", "/docs#/habilitations"],
