@@ -36,6 +36,7 @@ from trainer.masking import mask
 SOURCES = ("unsure", "corrected", "dropped")
 UNSURE_BELOW = 0.5
 DEFAULT_DAYS = 30
+FIND_DAYS = 366  # how far back a decision on a group looks for it
 CHUNK = 500
 
 
@@ -194,8 +195,11 @@ class Inbox:
             "keys": members,
         }
 
-    def find(self, inbox_id: str, filters: Filters | None = None) -> dict[str, Any]:
-        for group in self.groups(filters or Filters(), limit=10_000, trace=False):
+    def find(self, inbox_id: str) -> dict[str, Any]:
+        """The group of this id over the last year (whatever filters the trainer's list used)."""
+        until = datetime.now(UTC).date()
+        for group in self.groups(Filters(since=until - timedelta(days=FIND_DAYS), until=until), limit=100_000,
+                                 trace=False):
             if group["id"] == inbox_id:
                 return group
         raise NotFound("Ce groupe n'est plus dans la boîte de réception (déjà traité par un autre entraîneur ?). "

@@ -9,6 +9,7 @@ is never involved. A training left ``training`` by an app that stopped is failed
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -33,6 +34,13 @@ from trainer.examples import Curation, as_training
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPECTED_S = 60.0
+
+
+def _die_with_the_app() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """The training process is killed when the app's process dies (Linux ``PR_SET_PDEATHSIG``): no orphan
+    keeps training for nobody."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def _alive(pid: int | None) -> bool:
@@ -131,7 +139,8 @@ class Trainings:
                 argv += ["--production", str(production)]
             with open(work / "rasa.log", "wb") as log_file:
                 proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=log_file,
-                                                            env=rasa_env(), cwd=work, start_new_session=True)
+                                                            env=rasa_env(), cwd=work, start_new_session=True,
+                                                            preexec_fn=_die_with_the_app)
             self._procs[model_id] = proc
             self._progress(model_id, "Entraînement lancé", 0.05, pid=proc.pid)
             last: dict[str, Any] = {}
