@@ -14,7 +14,7 @@ from sqlalchemy import text
 from copilot_cli.simulate import simulate_call, ws_url
 from crm_core.core.config import get_crm_settings
 from crm_core.core.security import issue_token
-from nlu.assertion import make_assertion, reason_signature
+from nlu.assertion import make_assertion, model_signature, reason_signature
 from tests.conftest import RunningStack
 from tests.factories import bridge_auth
 
@@ -210,3 +210,43 @@ def test_a_call_reason_is_parsed_by_the_channel_only_when_signed_and_without_the
     for headers in ({}, {"X-Copilot-Signature": reason_signature(secret, "autre chose")},
                     {"X-Copilot-Signature": reason_signature("x" * 40, reason)}):
         assert httpx.post(url, json={"text": reason}, headers=headers, timeout=30).status_code == 401
+
+
+def test_loading_a_model_into_rasa_needs_a_fresh_signed_order_for_an_archive_of_the_registry(
+        stack: RunningStack, tmp_path: Path) -> None:
+    """The trainer's publication door (``/webhooks/copilot/model``): unsigned, forged, replayed-late or outside the
+    registry, the order is refused and the running model stays the same."""
+    url = f"{stack.stack.config.rasa_url}/webhooks/copilot/model"
+    secret = get_crm_settings().secret("internal_secret")
+    status_url = f"{stack.stack.config.rasa_url}/status"
+    token = {"token": get_crm_settings().secret("rasa_token")}
+    before = httpx.get(status_url, params=token, timeout=10).json()["model_id"]
+    registry = Path(stack.stack.config.extra_env["COPILOT_MODELS_DIR"])
+    served = str((registry / "serving.tar.gz").resolve())
+    outside = tmp_path / "model.tar.gz"
+    outside.write_bytes((registry / "serving.tar.gz").read_bytes())
+    now = int(time.time())
+    orders = [
+        ({"path": served, "issued_at": now}, {}, 401),  # unsigned
+        ({"path": served, "issued_at": now}, {"X-Copilot-Signature": model_signature("x" * 40, served, now)}, 401),
+        ({"path": served, "issued_at": now - 600}, {"X-Copilot-Signature": model_signature(secret, served, now - 600)},
+         401),  # too old to be replayed
+        ({"path": str(outside), "issued_at": now}, {"X-Copilot-Signature": model_signature(secret, str(outside), now)},
+         400),  # not an archive of the registry
+        ({"path": "../../etc/passwd", "issued_at": now}, {"X-Copilot-Signature": model_signature(secret,
+                                                                                                "../../etc/passwd",
+                                                                                                now)}, 400),
+        ({"path": 5}, {}, 400),
+    ]
+    for body, headers, status in orders:
+        r = httpx.post(url, json=body, headers=headers, timeout=30)
+        assert r.status_code == status, (body, r.text)
+    broken = registry / "broken.tar.gz"
+    broken.write_bytes(b"not a model")
+    try:
+        r = httpx.post(url, json={"path": str(broken), "issued_at": now},
+                       headers={"X-Copilot-Signature": model_signature(secret, str(broken), now)}, timeout=30)
+        assert r.status_code == 422  # a broken archive: refused, the running model stays
+    finally:
+        broken.unlink()
+    assert httpx.get(status_url, params=token, timeout=10).json()["model_id"] == before
