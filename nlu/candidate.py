@@ -22,7 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from nlu.evaluate import REPO, _quiet, metrics, predict
+from nlu.chat_intent import CALL_REASON
+from nlu.evaluate import REPO, _quiet, metrics
 from nlu.journeys import JOURNEY_CODES, primary_and_secondary
 
 
@@ -57,13 +58,34 @@ def train(data: Path, out: Path, expected_s: float) -> tuple[Path, float]:
     return Path(result.model), time.perf_counter() - t0
 
 
+def predict_reasons(agent: Any, texts: list[str]) -> tuple[list[dict[str, Any]], list[float]]:
+    """Each text parsed as the pops parse a caller's reason (the channel's ``/parse``: the advisor-chat
+    classifiers are skipped), with its time in milliseconds."""
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+
+    loop = asyncio.new_event_loop()
+    parses, timings = [], []
+    for text in texts:
+        t0 = time.perf_counter()
+        parses.append(loop.run_until_complete(agent.processor.parse_message(UserMessage(text,
+                                                                                        metadata=dict(CALL_REASON)))))
+        timings.append((time.perf_counter() - t0) * 1000)
+    loop.close()
+    return parses, timings
+
+
 def score(model: Path, sets: dict[str, Path], who: str, start: float, span: float) -> dict[str, Any]:
     """Each held-out set's figures, confusion matrix and per-reason predictions for ``model``."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
     scored: dict[str, Any] = {}
     for k, (name, path) in enumerate(sets.items()):
         say(f"Évaluation du {who} sur le jeu {name}", start + span * k / len(sets))
         items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        parses, timings = predict(model, [i["text"] for i in items])
+        parses, timings = predict_reasons(agent, [i["text"] for i in items])
         predicted = [primary_and_secondary(p)[0] or "out_of_scope" for p in parses]
         confidences = [primary_and_secondary(p)[1] for p in parses]
         expected = [i["journey"] for i in items]
