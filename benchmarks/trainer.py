@@ -210,14 +210,18 @@ def start_stack(customers: int, say: Callable[[str], None]) -> Started:
 
     root = Path(tempfile.mkdtemp(prefix="bench-trainer-"))
     db_url = f"sqlite:///{root / 'crm.sqlite3'}"
-    say(f"seeding a CRM with {customers} synthetic customers in {root}…")
-    seeded_database(db_url, customers).kw["bind"].dispose()
-    model, trained = ensure_model(quiet=True)
-    serving = serving_model(model, db_url, root / "models")  # this stack's registry, as `copilot run` makes it
-    config = StackConfig(model=serving.link, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
-                         actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs",
-                         extra_env={"COPILOT_MODELS_DIR": str(root / "models")})
-    stack = Stack(config, say=lambda m: say(m))
+    try:
+        say(f"seeding a CRM with {customers} synthetic customers in {root}…")
+        seeded_database(db_url, customers).kw["bind"].dispose()
+        model, trained = ensure_model(quiet=True)
+        serving = serving_model(model, db_url, root / "models")  # this stack's registry, as `copilot run` makes it
+        config = StackConfig(model=serving.link, port=free_port(), rasa_url=f"http://127.0.0.1:{free_port()}",
+                             actions_url=f"http://127.0.0.1:{free_port()}", database_url=db_url, logs=root / "logs",
+                             extra_env={"COPILOT_MODELS_DIR": str(root / "models")})
+        stack = Stack(config, say=lambda m: say(m))
+    except BaseException:  # nothing started yet: only the folder to remove
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     started = Started(stack, config.app_url, model.name, trained, 0.0, root)
     t0 = time.monotonic()
     stack.start()
