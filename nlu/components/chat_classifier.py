@@ -16,7 +16,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.pipeline import Pipeline
 
 from nlu.chat_intent import CALL_REASON, CHAT, CHAT_LABELS, CHAT_PROBABILITY, CHAT_RANKING, REASON
-from nlu.components.tfidf_svm_classifier import FILE, TfidfSvmIntentClassifier, build, load_pipeline
+from nlu.components.tfidf_svm_classifier import FILE, TfidfSvmIntentClassifier, build, load_pipeline, save_pipeline
 
 KIND_FILE = "chat_or_reason.skops"
 
@@ -45,11 +45,9 @@ class ChatIntentClassifier(TfidfSvmIntentClassifier):
         return self._resource
 
     def _persist(self) -> None:
-        import skops.io as sio
-
         with self._storage.write_to(self._resource) as directory:
-            sio.dump(self.pipeline, directory / FILE)
-            sio.dump(self.kind, directory / KIND_FILE)
+            save_pipeline(self.pipeline, directory / FILE)
+            save_pipeline(self.kind, directory / KIND_FILE)
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,

@@ -89,3 +89,26 @@ def test_chained_requests_get_their_clauses_and_first_request_classified(trained
     single = Message({TEXT: "ma box ne marche plus"})
     classifier.process([single])
     assert single.get("clauses") is None and single.get("first_request") is None
+
+
+def test_the_vocabularies_are_saved_as_json_beside_the_estimators(trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A model loads fast enough to be published into the running server: the n-gram vocabularies (the bulk of
+    the model) are JSON, not skops objects; the loaded pipeline is the same, and a vocabulary file that does not
+    match its pipeline is refused."""
+    import json
+
+    from nlu.components.tfidf_svm_classifier import load_pipeline, save_pipeline, vocabulary_path
+
+    pipeline = trained[0].pipeline
+    path = tmp_path / "p.skops"
+    save_pipeline(pipeline, path)
+    vocabularies = json.loads(vocabulary_path(path).read_text())
+    vectorizers = [b for _, b in pipeline.steps[0][1].transformer_list if hasattr(b, "vocabulary_")]
+    assert [len(v) for v in vocabularies] == [len(v.vocabulary_) for v in vectorizers] and len(vocabularies) == 2
+    assert all(hasattr(v, "vocabulary_") for v in vectorizers)  # the trained pipeline keeps its own
+    loaded = load_pipeline(path)
+    texts = ["plus de connexion", "je déménage à nantes"]
+    assert (loaded.predict_proba(texts) == pipeline.predict_proba(texts)).all()
+    vocabulary_path(path).write_text(json.dumps(vocabularies[:1]))
+    with pytest.raises(ValueError, match="does not match"):
+        load_pipeline(path)
