@@ -8,6 +8,7 @@ database say so. A load that fails leaves the model in production as it was.
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -45,28 +46,32 @@ class Publisher:
 
     async def publish(self, model_id: int, actor: Actor, force: bool = False, reason: str | None = None) -> dict:
         require(actor, "nlu:curate")
+        if force:
+            try:
+                reason = clean("reason", reason or "", 1000, "La raison de la publication forcée")
+            except FieldInvalid as exc:
+                raise ValidationFailed([exc]) from exc
         with self.factory() as session:
-            model = self._ready(session, model_id)
-            current = registry.serving_model(session)
-            if current is not None and current.id == model.id:
-                raise Conflict(f"Le modèle {model_id} est déjà en production.")
-            worse = worse_on(model, current)
-            if worse and not force:
-                detail = ", ".join(f"jeu {s} : {model.metrics[s]['accuracy']:.1%} contre "
-                                   f"{current.metrics[s]['accuracy']:.1%}" for s in worse if current)
-                tracing.record(session, "trainer.publish_refused", actor, model=model_id, worse_on=worse)
-                session.commit()
-                error = Conflict(f"Ce candidat fait moins bien que le modèle en production ({detail}). Pour le "
-                                 f"publier quand même, forcez la publication en donnant une raison.")
-                error.worse_on = worse  # type: ignore[attr-defined]
-                raise error
-            if force:
-                try:
-                    reason = clean("reason", reason or "", 1000, "La raison de la publication forcée")
-                except FieldInvalid as exc:
-                    raise ValidationFailed([exc]) from exc
-            action = "force" if force and worse else "publish"
-        return await self._swap(model_id, actor, action, reason if force else reason)
+            self._ready(session, model_id)
+        return await self._swap(model_id, actor, "publish", reason, gate=not force)
+
+    def _gate(self, session: Session, model: NluModel, actor: Actor, gate: bool) -> str:
+        """``publish`` or ``force`` against the model in production now (read under the claim); 409 when the
+        candidate is worse on a held-out set and the trainer did not force it."""
+        current = registry.serving_model(session)
+        if current is not None and current.id == model.id:
+            raise Conflict(f"Le modèle {model.id} est déjà en production.")
+        worse = worse_on(model, current)
+        if worse and gate:
+            detail = ", ".join(f"jeu {s} : {model.metrics[s]['accuracy']:.1%} contre "
+                               f"{current.metrics[s]['accuracy']:.1%}" for s in worse if current)
+            with self.factory() as log_session, log_session.begin():
+                tracing.record(log_session, "trainer.publish_refused", actor, model=model.id, worse_on=worse)
+            error = Conflict(f"Ce candidat fait moins bien que le modèle en production ({detail}). Pour le "
+                             f"publier quand même, forcez la publication en donnant une raison.")
+            error.worse_on = worse  # type: ignore[attr-defined]
+            raise error
+        return "force" if worse else "publish"
 
     async def rollback(self, actor: Actor, from_model: int, reason: str | None = None) -> dict:
         require(actor, "nlu:curate")
@@ -80,7 +85,7 @@ class Publisher:
                 raise Conflict("Aucun modèle précédent : le modèle en production est le premier publié.")
             target = stack[-2]
             self._ready(session, target)
-        return await self._swap(target, actor, "rollback", reason)
+        return await self._swap(target, actor, "rollback", reason, gate=False)
 
     def _ready(self, session: Session, model_id: int) -> NluModel:
         model = session.get(NluModel, model_id)
@@ -92,6 +97,18 @@ class Publisher:
         if not model.file or not Path(model.file).exists():
             raise Conflict(f"Le fichier du modèle {model_id} est introuvable : il ne peut plus être publié.")
         return model
+
+    async def _load(self, path: str, expected_id: str | None) -> dict[str, Any]:
+        """The server loads the archive; if the order's answer is lost (a timeout) while the server did load it,
+        its status says so, and the database follows what the server runs."""
+        try:
+            return await self.rasa.load_model(path)
+        except NluUnavailable:
+            if expected_id:
+                with contextlib.suppress(NluUnavailable):
+                    if (await self.rasa.status()).get("model_id") == expected_id:
+                        return {"model_id": expected_id, "seconds": None}
+            raise
 
     def _claim(self, actor: Actor) -> None:
         with self.factory() as session, session.begin():
@@ -111,7 +128,8 @@ class Publisher:
         with self.factory() as session, session.begin():
             session.execute(update(ServingModel).where(ServingModel.id == 1).values(busy_by=None, busy_since=None))
 
-    async def _swap(self, model_id: int, actor: Actor, action: str, reason: str | None) -> dict[str, Any]:
+    async def _swap(self, model_id: int, actor: Actor, action: str, reason: str | None,
+                    gate: bool) -> dict[str, Any]:
         if self._lock.locked():
             with self.factory() as session:
                 row = registry.serving_row(session)
@@ -122,9 +140,11 @@ class Publisher:
             try:
                 with self.factory() as session:
                     model = self._ready(session, model_id)
+                    if action != "rollback":
+                        action = self._gate(session, model, actor, gate)
                     path, expected_id = model.file or "", model.model_id
                 try:
-                    loaded = await self.rasa.load_model(path)
+                    loaded = await self._load(path, expected_id)
                 except NluUnavailable as exc:
                     with self.factory() as session, session.begin():
                         tracing.record(session, "trainer.publish_failed", actor, model=model_id, error=str(exc)[:300])

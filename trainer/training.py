@@ -18,7 +18,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.model_store import fingerprint as repository_fingerprint
@@ -53,6 +53,10 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class _Cancelled(Exception):
+    pass
 
 
 class Trainings:
@@ -132,6 +136,8 @@ class Trainings:
             work.mkdir(parents=True, exist_ok=True)
             count = await asyncio.to_thread(write_training_data, work / "data", examples)
             self._progress(model_id, "Données d'entraînement prêtes", 0.03, training_examples=count)
+            if model_id in self._cancelled:  # cancelled before its process started
+                raise _Cancelled
             argv = [str(rasa_python()), "-m", "nlu.candidate", "--data", str(work / "data"), "--out", str(out),
                     "--report", str(report), "--expected-seconds", str(round(expected_s))]
             argv += [a for name, path in heldout_sets().items() for a in ("--heldout", f"{name}={path}")]
@@ -142,6 +148,9 @@ class Trainings:
                                                             env=rasa_env(), cwd=work, start_new_session=True,
                                                             preexec_fn=_die_with_the_app)
             self._procs[model_id] = proc
+            if model_id in self._cancelled:  # cancelled while its process was starting
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
             self._progress(model_id, "Entraînement lancé", 0.05, pid=proc.pid)
             last: dict[str, Any] = {}
             try:
@@ -152,10 +161,12 @@ class Trainings:
                 await proc.wait()
                 error = f"Entraînement arrêté : plus de {self.timeout_s:.0f} s sans terminer."
             code = await proc.wait()
-            if error is None and code != 0:
+            if error is None and (code != 0 or model_id in self._cancelled):
                 error = self._failure(model_id, code, last, work)
             if error is None:
                 self._ready(model_id, json.loads(report.read_text()), production_id)
+        except _Cancelled:
+            error = self._failure(model_id, 0, {}, work)
         except Exception as exc:  # the app stays up whatever the training does
             log.exception("training %s failed", model_id)
             error = error or f"Entraînement impossible : {type(exc).__name__} : {exc}"[:1000]
@@ -167,8 +178,8 @@ class Trainings:
             with self.factory() as session, session.begin():
                 name = "trainer.model_failed" if error else "trainer.model_trained"
                 tracing.record(session, name, actor, model=model_id, error=error)
-            if error is None:
-                shutil.rmtree(work, ignore_errors=True)
+            self._cancelled.pop(model_id, None)
+            shutil.rmtree(work, ignore_errors=True)  # the error is in the model's row
 
     async def _follow(self, model_id: int, proc: asyncio.subprocess.Process) -> dict[str, Any]:
         last: dict[str, Any] = {}
@@ -195,9 +206,12 @@ class Trainings:
         return f"L'entraînement a échoué (code {code}) : {detail}. Le modèle en production n'a pas changé."[:1000]
 
     def _progress(self, model_id: int, step: str, progress: float, **fields: Any) -> None:
+        """The step, and the progress only forward (the job's first lines restart from its own 0)."""
         with self.factory() as session, session.begin():
             session.execute(update(NluModel).where(NluModel.id == model_id, NluModel.status == "training")
-                            .values(step=step, progress=progress, **fields))
+                            .values(step=step, progress=case((NluModel.progress < progress, progress),
+                                                             else_=NluModel.progress), **fields)
+                            .execution_options(synchronize_session=False))
 
     def _ready(self, model_id: int, report: dict[str, Any], production_id: int | None) -> None:
         with self.factory() as session, session.begin():

@@ -291,3 +291,15 @@ def test_a_training_left_by_a_stopped_app_is_failed_at_start(sessions: sessionma
     with TestClient(app_without_rasa(sessions.kw["bind"], models_dir=tmp_path / "models")) as c:
         [model] = c.get("/api/trainer/models", headers=TRAINER).json()["models"]
     assert model["status"] == "failed" and "l'application s'est arrêtée" in model["error"]
+
+
+def test_a_training_cancelled_right_after_it_was_asked_for_never_ends_ready(
+        client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cancelled while its data is being written (before its process exists) or as the process starts."""
+    fake = _fake_runtime(tmp_path, 'echo \'{"step": "Terminé", "progress": 1}\'\nexit 0')
+    monkeypatch.setattr("trainer.training.rasa_python", lambda: fake)
+    model_id = client.post("/api/trainer/models", headers=TRAINER).json()["id"]
+    assert client.post(f"/api/trainer/models/{model_id}/cancel", headers=TRAINER).status_code == 204
+    model = _wait(client, model_id)
+    assert model["status"] == "failed" and "annulé par trainer.demo" in model["error"]
+    assert model["progress"] <= 1
