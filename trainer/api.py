@@ -180,12 +180,14 @@ async def train(request: Request, actor: CuratorDep, body: TrainingOrder | None 
 
 @router.get("/models")
 def models(session: SessionDep, actor: CuratorDep) -> dict[str, Any]:
-    """The model in production, every model (newest first) and the publication history."""
+    """The model in production, every model (newest first), the publication history, and whether there is a model
+    before the one in production to roll back to."""
     production = registry.serving_model(session)
     rows = session.scalars(select(NluModel).order_by(NluModel.id.desc()).limit(100))
     return {"production": _model(production, production) if production else None,
             "models": [_model(m, production) for m in rows],
-            "history": registry.history(session), "heldout_sets": sorted(heldout_sets())}
+            "history": registry.history(session), "heldout_sets": sorted(heldout_sets()),
+            "can_roll_back": len(registry.stack_of(session)) >= 2}
 
 
 @router.get("/models/{model_id}")

@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(minutes=3)  # a claim older than this (its app died mid-publication) is taken over
 
 
+def _percent(share: float) -> str:
+    """« 96,3 % », as French writes it."""
+    return f"{100 * share:.1f}".replace(".", ",") + "\u202f%"
+
+
 class ModelNotLoaded(Unavailable):
     """The Rasa server could not load the model: nothing changed."""
 
@@ -63,8 +68,8 @@ class Publisher:
             raise Conflict(f"Le modèle {model.id} est déjà en production.")
         worse = worse_on(model, current)
         if worse and gate:
-            detail = ", ".join(f"jeu {s} : {model.metrics[s]['accuracy']:.1%} contre "
-                               f"{current.metrics[s]['accuracy']:.1%}" for s in worse if current)
+            detail = ", ".join(f"jeu {s} : {_percent(model.metrics[s]['accuracy'])} contre "
+                               f"{_percent(current.metrics[s]['accuracy'])}" for s in worse if current)
             with self.factory() as log_session, log_session.begin():
                 tracing.record(log_session, "trainer.publish_refused", actor, model=model.id, worse_on=worse)
             error = Conflict(f"Ce candidat fait moins bien que le modèle en production ({detail}). Pour le "

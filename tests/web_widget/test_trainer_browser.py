@@ -136,6 +136,34 @@ def test_a_reason_with_html_and_a_phone_number_shows_as_masked_text(browser: Bro
     assert dialogs == [] and page.js_errors == []  # type: ignore[attr-defined]
 
 
+def test_an_example_is_added_with_its_entities_marked_in_the_sentence(browser: Browser, pages: list[Page],
+                                                                      stack: RunningStack) -> None:
+    page = console(browser, pages, stack)
+    page.get_by_test_id("tab-examples").click()
+    text = "je veux passer à la fibre dans ma maison de Vannes"
+    box = page.get_by_test_id("example-text")
+    box.fill(text)
+    page.get_by_test_id("entity-mark").click()  # nothing selected: said, nothing marked
+    expect(page.get_by_test_id("example-error")).to_contain_text("Sélectionnez d'abord")
+    for word, kind in (("fibre", "offer"), (" Vannes", "city")):  # the selection's spaces are left out
+        start = text.index(word)
+        box.evaluate("(node, [a, b]) => node.setSelectionRange(a, b)", [start, start + len(word)])
+        page.get_by_test_id("entity-kind").select_option(kind)
+        page.get_by_test_id("entity-mark").click()
+    expect(page.get_by_test_id("entity")).to_have_text(["offre : « fibre »×", "ville : « Vannes »×"])
+    page.get_by_test_id("example-journey").select_option("change_offer")
+    page.get_by_test_id("example-add").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("ajouté")
+    expect(page.get_by_test_id("entity")).to_have_count(0)
+    made = next(e for e in httpx.get(f"{stack.url}/api/trainer/examples", headers=TRAINER, timeout=10).json()
+                if e["text"] == text)
+    assert [(text[e["start"]:e["end"]], e["entity"]) for e in made["entities"]] == [("fibre", "offer"),
+                                                                                     ("Vannes", "city")]
+    r = httpx.delete(f"{stack.url}/api/trainer/examples/{made['id']}", headers=TRAINER, timeout=10)
+    assert r.status_code == 204  # the other tests' candidates train without it
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
 def test_a_correction_becomes_a_published_model_then_is_rolled_back(browser: Browser, pages: list[Page],
                                                                    stack: RunningStack,
                                                                    repository_model: dict) -> None:

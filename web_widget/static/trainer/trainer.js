@@ -211,6 +211,42 @@ async function loadExamples() {
   }));
 }
 
+// Entities of the new example: spans of the textarea's text, each with its kind (the API checks them again).
+const ENTITY_LABELS = { equipment: "matériel", offer: "offre", city: "ville", date: "date", amount: "montant",
+  phone_number: "téléphone" };
+let entities = [];
+
+function renderEntities() {
+  const text = $("example-text").value;
+  $("entity-list").replaceChildren(...entities.map((e, i) => {
+    const li = testid(el("li", null, "pill"), "entity");
+    li.append(el("span", `${ENTITY_LABELS[e.entity]} : « ${text.slice(e.start, e.end)} »`),
+      button("×", "link", () => { entities.splice(i, 1); renderEntities(); }));
+    li.lastChild.setAttribute("aria-label", `Retirer l'entité ${text.slice(e.start, e.end)}`);
+    return li;
+  }));
+}
+
+function markEntity() {
+  const box = $("example-text");
+  let [start, end] = [box.selectionStart, box.selectionEnd];
+  while (start < end && /\s/.test(box.value[start])) start += 1;  // the selection without its spaces
+  while (end > start && /\s/.test(box.value[end - 1])) end -= 1;
+  if (start >= end) {
+    say($("example-error"), "Sélectionnez d'abord, dans la phrase, les mots de l'entité.");
+    box.focus();
+    return;
+  }
+  if (entities.some((e) => start < e.end && e.start < end)) {
+    say($("example-error"), "Ces mots font déjà partie d'une entité : retirez-la d'abord.");
+    return;
+  }
+  say($("example-error"), "");
+  entities.push({ start, end, entity: $("entity-kind").value });
+  entities.sort((a, b) => a.start - b.start);
+  renderEntities();
+}
+
 async function addExample(event) {
   event.preventDefault();
   const error = $("example-error");
@@ -220,9 +256,12 @@ async function addExample(event) {
     return;
   }
   try {
-    const made = await api("POST", "/api/trainer/examples", { text: $("example-text").value, journey: $("example-journey").value });
+    const made = await api("POST", "/api/trainer/examples", { text: $("example-text").value,
+      journey: $("example-journey").value, entities });
     say(error, "");
     $("example-text").value = "";
+    entities = [];
+    renderEntities();
     $("example-journey").value = "";
     notice(`Exemple n° ${made.id} ajouté (« ${made.journey_label} »).`);
     await loadExamples();
@@ -250,6 +289,7 @@ function figure(model, set) {
 async function loadModels() {
   const body = await api("GET", "/api/trainer/models");
   view.production = body.production;
+  view.canRollBack = body.can_roll_back;
   $("production").textContent = body.production
     ? `Modèle en production : n° ${body.production.id} (${body.production.source === "repository" ? "dépôt" : "candidat"})`
     : "Modèle en production : —";
@@ -437,6 +477,11 @@ function publishArea(model, cmp) {
   const error = testid(el("p", null, "field-error"), "publish-error");
   error.setAttribute("role", "alert");
   error.hidden = true;
+  if (model.in_production && !view.canRollBack) {
+    area.append(el("strong", "Ce modèle est en production."),
+      el("span", "C'est le premier publié : il n'y a pas de modèle précédent où revenir.", "muted small"));
+    return area;
+  }
   if (model.in_production) {
     area.append(el("strong", "Ce modèle est en production."),
       testid(button("Revenir au modèle précédent", "secondary-button", async (event) => {
@@ -591,6 +636,8 @@ async function start() {
   for (const tab of ["inbox", "examples", "models"]) $(`tab-${tab}`).addEventListener("click", () => showTab(tab));
   $("inbox-filters").addEventListener("submit", (e) => { e.preventDefault(); loadInbox().catch(fail); });
   $("example-form").addEventListener("submit", addExample);
+  $("entity-mark").addEventListener("click", markEntity);
+  $("example-text").addEventListener("input", () => { if (entities.length) { entities = []; renderEntities(); } });
   $("train-form").addEventListener("submit", train);
   await loadModels().catch(fail);
   showTab(new URLSearchParams(location.hash.slice(1)).get("tab") || "inbox");
