@@ -23,7 +23,13 @@ the three processes on free loopback ports and stops them in a ``finally``. Then
    is lost to the analysis when its ``nlu_status`` is not ``ok`` or it has no journey, or when it never came.
 
 At the end the stack goes back to the repository's model (rollbacks), after one check that the swaps did swap:
-the example's sentence pops with the candidate in production, then with the repository's model.
+the example's sentence pops with the candidate in production, then with the repository's model, and the Rasa
+server's ``/status`` names the archive it runs each time.
+
+``--no-training`` skips phase 1: the candidate is a copy of the repository's model archive in the stack's
+registry folder, registered as a ready ``NluModel`` straight in the stack's database with the production model's
+figures (``register_copy``). Its Rasa model_id (inside the archive) is production's, which the publication
+accepts (it compares Rasa's answer with it); only ``/status``'s archive tells the two apart in the check.
 
 The machine is shared: before anything, the script waits until the 1-minute load average is under
 ``--max-load`` (polled every 30 s, for at most ``--max-wait-s``) and reports the load at each phase. Run from
@@ -143,15 +149,24 @@ phase whose call overlapped a publish or rollback request are also shown apart. 
 of the Rasa server over each phase comes from `/proc/<pid>/stat`.
 
 Afterwards, one check that the swaps did swap: the example's sentence pops with the candidate in production,
-then with the repository's model; then the stack is rolled back to the repository's model.
+then with the repository's model, and the Rasa server's `/status` names the archive it runs each time; then
+the stack is rolled back to the repository's model.
 
 The machine is shared with other work. Before anything the script waits until the 1-minute load average
 is under 1.0 (`--max-load`, polled every 30 s, for at most 40 minutes: `--max-wait-s`), and it reports the
 load average at each phase. The load average lags by about a minute: the figure before a phase also
 shows this run's own previous step (a training uses both cores).
 
-`tests/benchmarks/test_trainer_benchmark.py` (marked `integration`) runs it with one training and 5 s
-phases, and checks the report's shape and that no analysis was lost. It judges no time.
+`--no-training` skips the retrain and measures the publishing only: the candidate is then a copy of the
+repository's model archive in the stack's registry folder, registered as a ready candidate straight in the
+stack's database with the figures of the model in production (so it is never worse, and published without
+`force`). Rasa's model_id is inside the archive, so the copy's is production's; the publication accepts it (it
+checks that Rasa answers with the model_id it expects), and the final check reads the archive the Rasa server
+runs from its `/status`, since the pops cannot tell two identical models apart.
+
+`tests/benchmarks/test_trainer_benchmark.py` (marked `integration`) runs it with `--no-training --baseline-s 5`
+(the retrain itself is covered by `tests/integration/test_trainer_loop.py`), and checks the report's shape and
+that no analysis was lost. It judges no time.
 
 ## Command
 
@@ -163,7 +178,7 @@ cd /work/main && .venv/bin/python -m benchmarks.trainer --out docs/benchmarks-tr
 of the report's layout).
 
 The defaults are `--trainings 2 --baseline-s 30 --swap-every-s 8 --callers 4 --pause-s 0.25 --customers 50
---max-load 1.0 --max-wait-s 2400`.
+--max-load 1.0 --max-wait-s 2400`; `--no-training` skips the retrain.
 """
 
 
@@ -200,6 +215,13 @@ class Started:
     trained_now: bool
     healthy_s: float
     root: Path
+    model_path: Path  # the repository's model archive (under .build/models)
+    db_url: str
+    rasa_url: str
+
+    @property
+    def models_dir(self) -> Path:  # this stack's registry folder (COPILOT_MODELS_DIR)
+        return self.root / "models"
 
 
 def start_stack(customers: int, say: Callable[[str], None]) -> Started:
@@ -222,7 +244,7 @@ def start_stack(customers: int, say: Callable[[str], None]) -> Started:
     except BaseException:  # nothing started yet: only the folder to remove
         shutil.rmtree(root, ignore_errors=True)
         raise
-    started = Started(stack, config.app_url, model.name, trained, 0.0, root)
+    started = Started(stack, config.app_url, model.name, trained, 0.0, root, model, db_url, config.rasa_url)
     t0 = time.monotonic()
     stack.start()
     try:
@@ -243,6 +265,48 @@ def stop_stack(started: Started) -> None:
 
 def process_pids(started: Started) -> dict[str, set[int]]:
     return {p.name: {p.proc.pid} for p in started.stack.processes if p.proc is not None and p.name in ("app", "rasa")}
+
+
+def register_copy(started: Started) -> dict[str, Any]:
+    """``--no-training``: a candidate that is the repository's model again, ready to publish. Its archive is
+    copied into the stack's registry folder and registered as a ready candidate straight in the stack's
+    database, with the production model's figures (so it is not worse: no forced publication). Rasa's model_id
+    is inside the archive, so the copy's is production's; the publication checks Rasa's answer against it."""
+    from crm_core.core.db import make_engine, session_factory
+    from crm_core.models.base import utcnow
+    from crm_core.models.trainer import NluModel
+    from trainer import registry
+
+    copy = started.models_dir / f"copy-{started.model_path.name}"
+    shutil.copyfile(started.model_path, copy)
+    engine = make_engine(started.db_url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            production = registry.serving_model(session)
+            if production is None:
+                raise RuntimeError("no model in production in the stack's database")
+            row = NluModel(source="candidate", status="ready", step="Prêt", progress=1.0, file=str(copy),
+                           note="banc d'essai : copie du modèle du dépôt", model_id=registry.archive_model_id(copy),
+                           metrics=dict(production.metrics or {}), created_by=TRAINER, finished_at=utcnow())
+            session.add(row)
+            session.flush()
+            return {"id": row.id, "file": copy.name, "model_id": row.model_id, "production_id": production.id,
+                    "production_model_id": production.model_id, "metrics_sets": sorted(row.metrics)}
+    finally:
+        engine.dispose()
+
+
+def rasa_model_file(started: Started) -> str | None:
+    """The archive the Rasa server runs, by its ``/status`` (with the stack's API token, as the app asks it)."""
+    from crm_core.core.config import get_crm_settings
+
+    try:
+        r = httpx.get(started.rasa_url.rstrip("/") + "/status",
+                      params={"token": get_crm_settings().secret("rasa_token")}, timeout=30)
+        r.raise_for_status()
+        return r.json().get("model_file")
+    except (httpx.HTTPError, ValueError):
+        return None
 
 
 # -- the trainer's API -------------------------------------------------------------------------------------
@@ -473,9 +537,11 @@ async def measure_swaps(console: Console, url: str, candidate: dict[str, Any], a
 
 
 # -- the end: did the swaps swap, and back to the repository's model ---------------------------------------
-def check_and_restore(console: Console, url: str, candidate: int, force: bool) -> dict[str, Any]:
-    """The example's sentence with the candidate in production and with the repository's model; then the stack
-    rolled back to the repository's model (at most 5 rollbacks)."""
+def check_and_restore(console: Console, url: str, candidate: int, force: bool,
+                      model_file: Callable[[], str | None]) -> dict[str, Any]:
+    """The example's sentence with the candidate in production and with the repository's model, and the archive
+    the Rasa server runs each time (``model_file``: its ``/status``); then the stack rolled back to the
+    repository's model (at most 5 rollbacks)."""
     out: dict[str, Any] = {}
     body = {"force": True, "reason": "Banc d'essai : vérification"} if force else None
     if console.production()["id"] != candidate:
@@ -483,6 +549,7 @@ def check_and_restore(console: Console, url: str, candidate: int, force: bool) -
         out["publish_status"] = r.status_code
     if console.production()["id"] == candidate:
         out["with_candidate"] = asyncio.run(simulate_call(url, UNKNOWN, EXAMPLE[0]))["journey"]
+        out["rasa_file_with_candidate"] = model_file()
     for _ in range(5):  # bounded: each rollback pops one publication
         current = console.production()
         if current["source"] == "repository":
@@ -490,6 +557,7 @@ def check_and_restore(console: Console, url: str, candidate: int, force: bool) -
         console.post(f"/api/trainer/models/{current['id']}/rollback", timeout=SWAP_TIMEOUT_S)
     final = console.production()
     out["with_repository"] = asyncio.run(simulate_call(url, UNKNOWN, EXAMPLE[0]))["journey"]
+    out["rasa_file_with_repository"] = model_file()
     out["ended_on"] = {"id": final["id"], "source": final["source"]}
     return out
 
@@ -504,10 +572,10 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
         "date": started_at.strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "platform": platform.platform(),
                     "python": platform.python_version()},
-        "settings": {k: getattr(args, k) for k in ("trainings", "baseline_s", "swap_every_s", "callers", "pause_s",
-                                                   "customers")},
+        "settings": {k: getattr(args, k) for k in ("trainings", "no_training", "baseline_s", "swap_every_s", "callers",
+                                                   "pause_s", "customers")},
         "quiet": quiet, "example": {"text": EXAMPLE[0], "journey": EXAMPLE[1]}, "error": None,
-        "candidates": [], "publishing": None, "check": None,
+        "candidates": [], "copy": None, "publishing": None, "check": None,
     }
     started = start_stack(args.customers, say)
     result["stack"] = {"model": started.model_name, "trained_now": started.trained_now,
@@ -515,18 +583,25 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
     say(f"stack healthy after {started.healthy_s:.0f} s at {started.url}, model {started.model_name}")
     try:
         console = Console(started.url)
-        r = console.post("/api/trainer/examples", {"text": EXAMPLE[0], "journey": EXAMPLE[1]})
-        if r.status_code != 201:
-            raise RuntimeError(f"the example was refused ({r.status_code}): {r.text[:300]}")
-        for k in range(args.trainings):
-            say(f"[retrain] candidate {k + 1}/{args.trainings}…")
-            candidate = train_candidate(console, f"banc d'essai {k + 1}", args.train_timeout_s, say)
-            result["candidates"].append(candidate)
-            if candidate["status"] != "ready":
-                raise RuntimeError(f"candidate {candidate['id']} {candidate['status']}: {candidate['error']}")
-        last = result["candidates"][-1]
+        if args.no_training:
+            result["copy"] = register_copy(started)
+            last = {"id": result["copy"]["id"], "worse_on": []}
+            say(f"[no training] candidate {last['id']}: {result['copy']['file']}, Rasa model_id "
+                f"{result['copy']['model_id']} (production's: {result['copy']['production_model_id']})")
+        else:
+            r = console.post("/api/trainer/examples", {"text": EXAMPLE[0], "journey": EXAMPLE[1]})
+            if r.status_code != 201:
+                raise RuntimeError(f"the example was refused ({r.status_code}): {r.text[:300]}")
+            for k in range(args.trainings):
+                say(f"[retrain] candidate {k + 1}/{args.trainings}…")
+                candidate = train_candidate(console, f"banc d'essai {k + 1}", args.train_timeout_s, say)
+                result["candidates"].append(candidate)
+                if candidate["status"] != "ready":
+                    raise RuntimeError(f"candidate {candidate['id']} {candidate['status']}: {candidate['error']}")
+            last = result["candidates"][-1]
         result["publishing"] = asyncio.run(measure_swaps(console, started.url, last, args, process_pids(started), say))
-        result["check"] = check_and_restore(console, started.url, last["id"], bool(last["worse_on"]))
+        result["check"] = check_and_restore(console, started.url, last["id"], bool(last["worse_on"]),
+                                            lambda: rasa_model_file(started))
     except Exception as exc:  # reported: the run says where it stopped
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
         say(f"failed: {result['error']}")
@@ -615,7 +690,7 @@ def cpu_table(pub: dict[str, Any]) -> str:
     text = "\n".join(rows)
     extra = (s["cpu_s"].get("rasa") or 0) - (b["cpu_s"].get("rasa") or 0) * s["seconds"] / max(b["seconds"], 1e-9)
     if done:
-        text += (f"\n\nRasa's CPU beyond the baseline's pace: {extra:.1f} s over {done} loads, about "
+        text += (f"\n\nRasa's CPU beyond the baseline's pace: {extra:.1f} s over {done} load{'s' * (done > 1)}, about "
                  f"{extra / done:.1f} s of CPU per load.")
     return text
 
@@ -662,23 +737,50 @@ def reading(result: dict[str, Any]) -> str:
                          f"rollback was in flight {busy / pub['swaps']['seconds']:.0%} of the "
                          f"{pub['swaps']['seconds']:.0f} s phase.")
         lines.append("- No analysis lost: " + ("**yes**" if lost == 0 else f"**no, {lost} lost**")
-                     + f" ({pub['baseline']['calls'] + pub['swaps']['calls']} calls, {sw['done']} swaps, "
+                     + f" ({pub['baseline']['calls'] + pub['swaps']['calls']} calls, {sw['done']} "
+                     f"swap{'s' * (sw['done'] != 1)}, "
                      f"{sw['failed']} failed orders).")
-    check = result.get("check")
+    check, copy = result.get("check"), result.get("copy")
     if check:
-        changed = check.get("with_candidate") != check.get("with_repository")
-        lines.append(f"- {'The swaps did swap' if changed else 'The pop did not tell the models apart'}: "
-                     f"« {EXAMPLE[0]} » popped `{check.get('with_candidate')}` with the "
-                     f"candidate in production and `{check.get('with_repository')}` with the repository's model; the "
-                     f"run ended on model {check['ended_on']['id']} ({check['ended_on']['source']}).")
+        files = (check.get("rasa_file_with_candidate"), check.get("rasa_file_with_repository"))
+        ran = (f"the Rasa server's `/status` named `{files[0]}` with the candidate in production and `{files[1]}` "
+               f"after the rollbacks" if any(files) else "")
+        if copy:  # the same model: only the archive the server runs tells them apart
+            swapped = files[0] == copy["file"] and files[1] != files[0]
+            lines.append(f"- {'The swaps did swap' if swapped else '**The Rasa server did not name the copy**'}: "
+                         f"{ran or 'the Rasa server did not answer its `/status`'}; « {EXAMPLE[0]} » popped "
+                         f"`{check.get('with_candidate')}`, then `{check.get('with_repository')}` (the same model); "
+                         f"the run ended on model {check['ended_on']['id']} ({check['ended_on']['source']}).")
+        else:
+            changed = check.get("with_candidate") != check.get("with_repository")
+            lines.append(f"- {'The swaps did swap' if changed else 'The pop did not tell the models apart'}: "
+                         f"« {EXAMPLE[0]} » popped `{check.get('with_candidate')}` with the "
+                         f"candidate in production and `{check.get('with_repository')}` with the repository's model"
+                         f"{'; ' + ran if ran else ''}; the run ended on model {check['ended_on']['id']} "
+                         f"({check['ended_on']['source']}).")
     return "\n".join(lines)
+
+
+def copy_text(result: dict[str, Any]) -> str:
+    """``--no-training``: what was published instead of a trained candidate."""
+    c = result["copy"]
+    if not c:
+        return "Skipped (`--no-training`), and no candidate could be registered (see the reading)."
+    same = "the same as production's" if c["model_id"] == c["production_model_id"] else (
+        f"production's is `{c['production_model_id']}`")
+    sets = ", ".join(c["metrics_sets"]) or "none: production had not been scored yet"
+    return (f"Skipped (`--no-training`). The candidate published is model {c['id']}, a copy of the repository's "
+            f"model (`{c['file']}` in the stack's registry folder) registered as a ready candidate straight in the "
+            f"stack's database, with the figures of the model in production (held-out sets: {sets}), so it is not "
+            f"worse and each publication is a plain one. Rasa's model_id is inside the archive: `{c['model_id']}`, "
+            f"{same}.")
 
 
 def section(result: dict[str, Any]) -> str:
     m, q, st = result["machine"], result["quiet"], result.get("stack") or {}
-    waited = (f"waited {q['waited_s']} s for the 1-min load average to fall under {q['max_load']} (it was "
-              f"{q['load_when_asked']} when asked)" if q["waited_s"] else
-              f"the 1-min load average was {q['load_when_asked']} when asked")
+    waited = (f"The script waited {q['waited_s']} s for the 1-min load average to fall under {q['max_load']} (it "
+              f"was {q['load_when_asked']} when asked)" if q["waited_s"] else
+              f"The 1-min load average was {q['load_when_asked']} when the script was started")
     quiet = "" if q["quiet"] else f" **The load never fell under {q['max_load']}: the machine was not quiet.**"
     s = result["settings"]
     parts = [
@@ -686,22 +788,23 @@ def section(result: dict[str, Any]) -> str:
         f"## Results — {result['date']}",
         "",
         f"- Machine: {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), {m['platform']}, Python {m['python']}; "
-        f"shared with other work. The script {waited}; it was {q['load_at_start']} at the start and "
+        f"shared with other work. {waited}; it was {q['load_at_start']} at the start and "
         f"{result['load_1m_end']} at the end.{quiet}",
         f"- Stack: repository's model `{st.get('model')}`{' (trained for this run)' if st.get('trained_now') else ''},"
         f" healthy after {_n(st.get('healthy_after_s'))} s; {s['customers']} synthetic customers; whole run "
         f"{result['elapsed_s']} s.",
-        f"- Settings: `--trainings {s['trainings']} --baseline-s {s['baseline_s']:g} --swap-every-s "
+        f"- Settings: `{'--no-training' if s.get('no_training') else '--trainings ' + str(s['trainings'])} "
+        f"--baseline-s {s['baseline_s']:g} --swap-every-s "
         f"{s['swap_every_s']:g} --callers {s['callers']} --pause-s {s['pause_s']:g}`.",
         "",
         "### Retrain",
         "",
-        retrain_table(result),
-        "",
-        "Steps as the polling first saw them (seconds after the order):",
-        "",
-        timeline(result),
     ]
+    if s.get("no_training"):
+        parts.append(copy_text(result))
+    else:
+        parts += [retrain_table(result), "", "Steps as the polling first saw them (seconds after the order):", "",
+                  timeline(result)]
     if acc := accuracy_table(result):
         parts += ["", "Accuracy of the last candidate beside the repository's model (the job's comparison):", "", acc]
     if pub := result.get("publishing"):
@@ -725,6 +828,8 @@ def write_report(path: Path, result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trainings", type=int, default=2, help="candidates trained one after the other")
+    parser.add_argument("--no-training", action="store_true",
+                        help="skip the retrain: publish a registered copy of the repository's model")
     parser.add_argument("--baseline-s", type=float, default=30.0,
                         help="seconds of calls without publication, then as long with swaps")
     parser.add_argument("--swap-every-s", type=float, default=8.0, help="one publish or rollback order every …")
