@@ -38,6 +38,14 @@ def _percent(share: float) -> str:
     return f"{100 * share:.1f}".replace(".", ",") + "\u202f%"
 
 
+def _worse(name: str, ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    """« jeu C : 95,3 % contre 95,6 %, 1 motif de moins sur 360 » (the trainer judges whether it is noise)."""
+    total = ours.get("examples") or 0
+    fewer = round((theirs["accuracy"] - ours["accuracy"]) * total) if total else 0
+    count = f", {fewer} motif{'s' if fewer > 1 else ''} de moins sur {total}" if fewer else ""
+    return f"jeu {name} : {_percent(ours['accuracy'])} contre {_percent(theirs['accuracy'])}{count}"
+
+
 class ModelNotLoaded(Unavailable):
     """The Rasa server could not load the model: nothing changed."""
 
@@ -68,8 +76,7 @@ class Publisher:
             raise Conflict(f"Le modèle {model.id} est déjà en production.")
         worse = worse_on(model, current)
         if worse and gate:
-            detail = ", ".join(f"jeu {s} : {_percent(model.metrics[s]['accuracy'])} contre "
-                               f"{_percent(current.metrics[s]['accuracy'])}" for s in worse if current)
+            detail = ", ".join(_worse(s, model.metrics[s], current.metrics[s]) for s in worse if current)
             with self.factory() as log_session, log_session.begin():
                 tracing.record(log_session, "trainer.publish_refused", actor, model=model.id, worse_on=worse)
             error = Conflict(f"Ce candidat fait moins bien que le modèle en production ({detail}). Pour le "
