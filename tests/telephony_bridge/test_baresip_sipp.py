@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import text
 from websockets.sync.client import connect
 
+from benchmarks.sipp_load import start_softphone
 from copilot_cli.simulate import ws_url
 from copilot_cli.stack import free_port
 from crm_core.core.config import get_crm_settings
@@ -70,37 +71,11 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 @contextmanager
 def softphone(directory: Path) -> Iterator[tuple[int, int, Path]]:
-    """baresip answering every call at once on 127.0.0.1: its SIP port, its ctrl_tcp port, its log."""
-    exe = binary("baresip")
-    directory.mkdir(parents=True, exist_ok=True)
-    sip_port, ctrl_port = free_port(), free_port()
-    (directory / "config").write_text(f"""\
-poll_method\t\tepoll
-sip_listen\t\t127.0.0.1:{sip_port}
-net_interface\t\t127.0.0.1
-ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}
-# no sound card: a sine as the microphone (ausine wants 48 kHz stereo), nothing played
-audio_source\t\tausine,440
-ausrc_srate\t\t48000
-ausrc_channels\t\t2
-audio_player\t\tnone,none
-audio_alert\t\tnone,none
-module_path\t\t/usr/lib/baresip/modules
-module\t\t\tg711.so
-module\t\t\tausine.so
-module_app\t\taccount.so
-module_app\t\tctrl_tcp.so
-""")
-    (directory / "accounts").write_text(f"<sip:advisor@127.0.0.1:{sip_port}>;regint=0;answermode=auto\n")
-    (directory / "contacts").write_text("")
-    log = directory / "baresip.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([exe, "-f", str(directory)], stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=directory)
+    """baresip answering every call at once on 127.0.0.1 (the SIPp benchmark's, with baresip's default of 4 calls
+    at once): its SIP port, its ctrl_tcp port, its log."""
+    binary("baresip")  # a missing package fails the test with the command that installs it
+    process, sip_port, ctrl_port, log = start_softphone(directory, max_calls=4)
     try:
-        wait_for("baresip", lambda: "baresip is ready" in log.read_text(errors="replace") or process.poll() is not None,
-                 20, log)
-        assert process.poll() is None, log.read_text(errors="replace")
         yield sip_port, ctrl_port, log
     finally:
         stop(process)
