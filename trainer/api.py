@@ -131,13 +131,13 @@ def reject(inbox_id: InboxId, session: SessionDep, actor: CuratorDep, body: Reje
 def add_example(body: ExampleIn, session: SessionDep, actor: CuratorDep) -> dict[str, Any]:
     """Add a labelled example (masked, checked against the curated ones, the repository's and the held-out
     sets); with ``inbox_id``, the inbox group it answers is accepted (same journey) or relabelled."""
-    curation = Curation(session, actor)
-    group = Inbox(session, actor).find(body.inbox_id) if body.inbox_id else None
+    curation, box = Curation(session, actor), Inbox(session, actor)
+    group = box.find(body.inbox_id) if body.inbox_id else None
     row = curation.add(body.text, body.journey, [e.model_dump() for e in body.entities],
                        source="inbox" if group else "manual", inbox_key=group["keys"][0] if group else None)
     if group is not None:
         decision = "accepted" if body.journey == group["suggested"] else "relabelled"
-        Inbox(session, actor).decide(group, decision, body.journey, row.id)
+        box.decide(group, decision, body.journey, row.id)
     return view(row)
 
 

@@ -85,13 +85,20 @@ def _examples(lines: list[str]) -> Iterator[tuple[int, str, str]]:
             yield i, plain(m.group(2)), intent
 
 
-def repository_examples(nlu_dir: Path = NLU_DIR) -> dict[str, str]:
-    """Key → intent of each example of the repository's NLU data (curated.yml included once exported)."""
+@lru_cache(maxsize=2)
+def _repository_examples(nlu_dir: Path, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted(nlu_dir.glob("*.yml")):
-        for _, text, intent in _examples(path.read_text().splitlines()):
+    for name, _, _ in stamp:
+        for _, text, intent in _examples((nlu_dir / name).read_text().splitlines()):
             found.setdefault(text_key(text), intent)
     return found
+
+
+def repository_examples(nlu_dir: Path = NLU_DIR) -> dict[str, str]:
+    """Key → intent of each example of the repository's NLU data (curated.yml included once exported); read again
+    only when a file changes (the inbox and every new example ask)."""
+    files = sorted(nlu_dir.glob("*.yml"))
+    return _repository_examples(nlu_dir, tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files))
 
 
 def annotate(example: Example) -> str:
