@@ -24,6 +24,11 @@ from crm_core.api.routes import acts, auth, customers, habilitations, session
 from crm_core.core.config import BUILD_DIR, CrmSettings, get_crm_settings, is_loopback
 from crm_core.core.db import create_schema, get_engine, session_factory
 from crm_core.transfers import routing as transfer_routing
+from steering import api as steering_api
+from steering import live_ws as steering_ws
+from steering.live import LiveHub
+from steering.projector import Projector
+from steering.runner import follow as follow_traces
 from telephony_bridge.events import CallEvent
 from telephony_bridge.webhook import cti_webhook_router
 from telephony_bridge.websocket import bridge_router
@@ -80,6 +85,12 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
         app.state.trainings = Trainings(app.state.session_factory, settings.models_dir, settings.train_timeout_s)
         app.state.trainings.recover()  # trainings an earlier app process left half-way end failed
         app.state.publisher = Publisher(app.state.session_factory, app.state.rasa, settings.models_dir)
+        app.state.live = LiveHub()
+        app.state.live.bind(asyncio.get_running_loop())
+        app.state.projector = Projector(app.state.session_factory)
+        app.state.projector.listeners.append(app.state.live.on_step)
+        steering = asyncio.create_task(follow_traces(app.state.projector, settings.steering_poll_s),
+                                       name="steering")
         app.state.warmup = Warmup()
         warming = asyncio.create_task(run_warmup(app.state.warmup, app.state.session_factory, app.state.rasa,
                                                  crm.secret("internal_secret")), name="warm-up")
@@ -90,6 +101,9 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
             log.info("development sign-in is OFF (environment %s, host %s)", crm.env, settings.host)
         yield
         warming.cancel()
+        steering.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await steering
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await warming
         await app.state.trainings.aclose()
@@ -114,6 +128,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(transfers_api.transfers)
     app.include_router(transfers_api.baskets)
     app.include_router(trainer_api.router)
+    app.include_router(steering_api.router)
     if crm.oidc_jwks_url is None:
         app.include_router(session.router)
     if dev_sign_in:
@@ -121,6 +136,7 @@ def create_app(settings: CopilotSettings | None = None, engine: Engine | None = 
     app.include_router(bridge_router(handle_call_event, crm.secret("bridge_token"), origin_allowed))
     app.include_router(cti_webhook_router(handle_call_event, crm.secret("bridge_token")))  # signed HTTP POSTs
     app.include_router(panel_ws.router)
+    app.include_router(steering_ws.router)
     mount_panel(app)
     return app
 

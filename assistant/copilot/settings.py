@@ -27,6 +27,7 @@ class CopilotSettings(BaseSettings):
     # (default: .build/models/registry); Rasa loads a published model only from inside this folder
     models_dir: Path | None = None
     train_timeout_s: float = 900.0  # a candidate's training (and scoring) that runs longer is stopped, failed
+    steering_poll_s: float = 0.5  # how often the steering's projector reads the new traces (the live view's lag)
 
 
 @lru_cache

@@ -211,6 +211,7 @@ class EscalateComplaint(Act):
 @register
 class GrantGesture(Act):
     code = "grant_gesture"
+    traced_facts = ("amount",)  # the steering sums the gestures granted
 
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         customer = ctx.require_customer()

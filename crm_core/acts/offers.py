@@ -186,6 +186,7 @@ def _recommendation_facts(r: engine.Recommendation) -> dict[str, Any]:
 @register
 class RecommendOffers(Act):
     code = "recommend_offers"
+    traced_facts = ("offered",)  # the offers proposed (the steering's commercial figures)
 
     def plan(self, ctx: ActContext, params: dict[str, Any]) -> Plan:
         customer = ctx.require_customer()
@@ -206,7 +207,8 @@ class RecommendOffers(Act):
                                                              Order.status == "in_progress").order_by(Order.id))
             warnings += [f"Commande en cours {o.number} ({o.kind}) : à vérifier avant de proposer." for o in orders]
         return Plan(summary, details=details, warnings=warnings,
-                    facts={"recommendations": [_recommendation_facts(r) for r in found]})
+                    facts={"recommendations": [_recommendation_facts(r) for r in found],
+                           "offered": [r.offer.code for r in found]})
 
 
 # -- the customer's creation -----------------------------------------------------------------------------------

@@ -16,17 +16,20 @@ from crm_core.models.organisation import (
     Centre,
     PackLoan,
     Region,
+    Team,
     WorkBasket,
 )
+from crm_core.models.steering import CallFact, KpiActDaily, KpiHourly, SteeringCursor
 from crm_core.models.support import Appointment, Ticket
 from crm_core.models.trace import TraceEvent
 from crm_core.models.trainer import CuratedExample, InboxDecision, ModelPublication, NluModel, ServingModel
 from crm_core.models.transfer import Transfer
 
 __all__ = [
-    "Account", "Advisor", "ApplicationPack", "Appointment", "Base", "BusinessProfile", "Centre", "CollectionCase",
-    "CommercialGesture", "Consumption", "Contract", "Coverage", "CuratedExample", "Customer", "CustomerEvent",
-    "EligibilityRule", "Equipment", "Guardianship", "HardwareTest", "InboxDecision", "Interaction", "Invoice",
-    "JournalMark", "Line", "LineOption", "ModelPublication", "NluModel", "Offer", "Order", "OrderStep", "PackLoan",
-    "PaymentMethod", "Region", "ServingModel", "Ticket", "TraceEvent", "Transfer", "WorkBasket",
+    "Account", "Advisor", "ApplicationPack", "Appointment", "Base", "BusinessProfile", "CallFact", "Centre",
+    "CollectionCase", "CommercialGesture", "Consumption", "Contract", "Coverage", "CuratedExample", "Customer",
+    "CustomerEvent", "EligibilityRule", "Equipment", "Guardianship", "HardwareTest", "InboxDecision", "Interaction",
+    "Invoice", "JournalMark", "KpiActDaily", "KpiHourly", "Line", "LineOption", "ModelPublication", "NluModel",
+    "Offer", "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "ServingModel", "SteeringCursor", "Team",
+    "Ticket", "TraceEvent", "Transfer", "WorkBasket",
 ]

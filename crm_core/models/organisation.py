@@ -28,6 +28,20 @@ class Centre(Base):
     region: Mapped[Region] = relationship(lazy="joined")
 
 
+class Team(Base):
+    """A team of advisors in a centre, led by a team leader (the steering's ``team`` level)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    leader_login: Mapped[str | None] = mapped_column(String(80))
+
+    centre: Mapped[Centre] = relationship(lazy="joined")
+
+
 class BusinessProfile(Base):
     """A business profile (N1, N2 technical, collection…): a set of permissions."""
 
@@ -70,9 +84,11 @@ class Advisor(AuditMixin, Base):
     display_name: Mapped[str] = mapped_column(String(120))
     profile_code: Mapped[str] = mapped_column(ForeignKey("business_profiles.code"))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(default=True)
 
     centre: Mapped[Centre | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
 
 
 class WorkBasket(Base):

@@ -23,6 +23,10 @@ ADMIN = "admin:habilitations"
 CALL_SUPERVISE = "call:supervise"  # follow and act on the calls of one's own centre
 TRANSFER_REQUEST = "transfer:request"  # transfer a call to a level-2 team (crm_core.transfers)
 TRANSFER_RECEIVE = "transfer:receive"  # acknowledge, decline, pick up and close transfers (level 2)
+# Steering (steering/): whose figures one may read. The widest one held counts.
+KPI_REGION = "kpi:region"  # every centre, team and advisor of one's region
+KPI_TEAM = "kpi:team"  # the team one leads
+KPI_OWN = "kpi:own"  # one's own figures
 
 BLOCKS = ("identification", "commercial", "offers", "billing", "alerts", "equipment")
 ALL_BLOCKS = frozenset(f"block:{b}" for b in BLOCKS)
@@ -49,19 +53,22 @@ _READ = frozenset({CUSTOMER_READ, CUSTOMER_SEARCH, TRACE_READ})
 PROFILES: dict[str, tuple[str, frozenset[str]]] = {
     "n1_customer_contact": ("Conseiller N1 relation client", _READ | ALL_BLOCKS | {
         "field:guardianship", "field:electronic_tag", "field:payment_method",
-        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, TRANSFER_REQUEST} | N1_ACTS),
+        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, TRANSFER_REQUEST, KPI_OWN} | N1_ACTS),
+    "team_leader": ("Responsable d'équipe", _READ | ALL_BLOCKS | {
+        "field:guardianship", "field:electronic_tag", "field:payment_method",
+        ACT_EDIT_CONTACT, ACT_EDIT_PAYMENT, ACT_EDIT_OPTIONS, TRANSFER_REQUEST, KPI_OWN, KPI_TEAM} | N1_ACTS),
     "n2_technical": ("Conseiller N2 technique", _READ | {
         "block:identification", "block:offers", "block:alerts", "block:equipment",
-        "field:electronic_tag", ACT_EDIT_CONTACT, acts.ACT_SUPPORT, acts.ACT_ORDERS, TRANSFER_RECEIVE}),
+        "field:electronic_tag", ACT_EDIT_CONTACT, acts.ACT_SUPPORT, acts.ACT_ORDERS, TRANSFER_RECEIVE, KPI_OWN}),
     "fleet_avsc": ("Conseiller AVSC flotte / géo / fibre", _READ | {
         "block:identification", "block:offers", "block:alerts", "block:equipment", "block:commercial",
-        "field:electronic_tag", ACT_EDIT_OPTIONS, acts.ACT_SUPPORT, acts.ACT_CHANGE_OFFER, TRANSFER_REQUEST}),
+        "field:electronic_tag", ACT_EDIT_OPTIONS, acts.ACT_SUPPORT, acts.ACT_CHANGE_OFFER, TRANSFER_REQUEST, KPI_OWN}),
     "collection": ("Conseiller recouvrement", _READ | ALL_BLOCKS | {
         "field:guardianship", "field:collection", "field:payment_method",
         ACT_EDIT_PAYMENT, ACT_PAYMENT_EXTENSION, ACT_EDIT_CONTACT, acts.ACT_SEND_DOCUMENT, TRANSFER_REQUEST,
-        TRANSFER_RECEIVE}),
+        TRANSFER_RECEIVE, KPI_OWN}),
     "supervisor": ("Superviseur / responsable de centre", _READ | ALL_BLOCKS | frozenset(SENSITIVE.values()) | {
-        CALL_SUPERVISE, TRANSFER_REQUEST, TRANSFER_RECEIVE} | ALL_ACTS),
+        CALL_SUPERVISE, TRANSFER_REQUEST, TRANSFER_RECEIVE, KPI_REGION} | ALL_ACTS),
     "trainer": ("Entraîneur du chatbot", frozenset({"nlu:curate"})),
     "admin": ("Administrateur des habilitations", frozenset({ADMIN})),
 }

@@ -128,6 +128,11 @@ register("trainer.publish_refused")
 register("trainer.publish_failed")
 register("trainer.examples_exported")
 
+# -- the steering (steering/): who read which figures; no customer data ----------------------------------------
+for _read in ("read", "compared", "acts_read", "calls_listed", "calls_exported", "call_read", "live_read",
+              "refused"):
+    register(f"kpi.{_read}")
+
 # -- habilitations and security (no customer data) ----------------------------------------------------
 register("habilitation.pack_lent")
 register("habilitation.pack_revoked")

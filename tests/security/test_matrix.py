@@ -27,7 +27,7 @@ from crm_core.transfers import routing as transfer_routing
 from tests.factories import auth, present_call
 
 LOGINS = [login for login, *_ in ADVISORS]
-PROFILE_OF = {login: profile for login, _name, profile, _centre in ADVISORS}
+PROFILE_OF = {login: profile for login, _name, profile, *_ in ADVISORS}
 CALL = "matrix-call"  # presented to n1.demo (CCO-LYON); sup.demo supervises that centre
 CALL_OWNERS = {"n1.demo", "sup.demo"}
 CUSTOMER = 2  # M. Lefèvre: guardianship, collection, unpaid invoices

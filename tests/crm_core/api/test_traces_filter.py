@@ -19,7 +19,7 @@ from crm_core.services.habilitations import PROFILES
 from tests.crm_core.screen_pops import pop_message
 from tests.factories import auth
 
-PROFILE_OF = {login: profile for login, _, profile, _ in ADVISORS}
+PROFILE_OF = {login: profile for login, _, profile, *_ in ADVISORS}
 LOGINS = ["n1.demo", "n2.demo", "avsc.demo", "collection.demo", "sup.demo", "trainer.demo", "admin.demo"]
 SPOKEN_IBAN = "GR16 0110 1250 0000 0001 2300 695"  # what the caller says in the pop's reason
 

@@ -1,0 +1,69 @@
+"""Who sees whose figures: a supervisor the centres of their region, a team leader their team, an advisor their
+own figures; anyone else (trainers, administrators) none. Read from the CRM at each request, never from what
+the client says."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from crm_core.models import Advisor, Centre, Region, Team
+from crm_core.services.actor import Actor
+from crm_core.services.errors import NotFound
+from crm_core.services.habilitations import KPI_OWN, KPI_REGION, KPI_TEAM, NotAllowed
+
+Level = Literal["advisor", "team", "centre", "region"]
+LEVELS: tuple[Level, ...] = ("advisor", "team", "centre", "region")
+LEVEL_LABELS = {"advisor": "conseiller", "team": "équipe", "centre": "centre", "region": "région"}
+NO_FIGURES = "Votre profil ne donne accès à aucun indicateur de pilotage."
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The figures one may read: ``kind`` region (code), team (code) or own (login)."""
+
+    kind: Literal["region", "team", "own"]
+    code: str
+    levels: tuple[Level, ...]
+
+    def allows(self, level: str) -> bool:
+        return level in self.levels
+
+    def refuse_level(self, level: str) -> None:
+        if not self.allows(level):
+            what = {"region": "des centres de votre région", "team": "de votre équipe",
+                    "own": "de votre propre activité"}[self.kind]
+            raise NotAllowed(f"Vous ne pouvez voir que les chiffres {what} : le niveau « "
+                             f"{LEVEL_LABELS.get(level, level)} » ne vous est pas ouvert.")
+
+    def where(self, table: type) -> ColumnElement[bool]:
+        """The rows of ``table`` (a model with advisor/team/region columns) inside the scope."""
+        column = {"region": table.region, "team": table.team, "own": table.advisor}[self.kind]  # type: ignore[attr-defined]
+        return column == self.code  # type: ignore[no-any-return]
+
+
+def scope_of(session: Session, actor: Actor) -> Scope:
+    """The widest scope the actor's permissions give (403 in French when none)."""
+    advisor = session.scalar(select(Advisor).where(Advisor.login == actor.login))
+    if actor.can(KPI_REGION) and advisor is not None and advisor.centre is not None:
+        region = session.get(Region, advisor.centre.region_id)
+        if region is not None:
+            return Scope("region", region.code, LEVELS)
+    if actor.can(KPI_TEAM) and advisor is not None:
+        led = session.scalar(select(Team).where(Team.leader_login == actor.login).order_by(Team.id))
+        if led is not None:
+            return Scope("team", led.code, ("advisor", "team"))
+    if actor.can(KPI_OWN) and advisor is not None:
+        return Scope("own", actor.login, ("advisor",))
+    raise NotAllowed(NO_FIGURES)
+
+
+def centre_in_scope(session: Session, scope: Scope, code: str) -> Centre:
+    """The centre ``code`` when the scope covers it: 404 unknown, 403 outside the scope (in French)."""
+    centre = session.scalar(select(Centre).where(Centre.code == code))
+    if centre is None:
+        raise NotFound(f"Centre inconnu : « {code[:40]} ».")
+    if scope.kind != "region" or centre.region.code != scope.code:
+        raise NotAllowed(f"Le centre « {centre.name} » n'est pas dans votre périmètre de pilotage.")
+    return centre
