@@ -30,7 +30,8 @@ from steering.scope import LEVEL_LABELS, Level, Scope, scope_of
 router = APIRouter(prefix="/api/kpis", tags=["steering"], responses=RESPONSES)
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
 CallId = Annotated[str, Path(max_length=80)]
-LevelQ = Annotated[Level, Query(description="advisor | team | centre | region")]
+LevelQ = Annotated[Level | None, Query(description="advisor | team | centre | region (default: the widest the "
+                                                   "reader may see below the region)")]
 PeriodQ = Annotated[Period, Query(description="hour | day | week | month (Paris time)")]
 FromQ = Annotated[date | None, Query(alias="from", description="first day (Paris), today by default")]
 ToQ = Annotated[date | None, Query(alias="to", description="last day (Paris, included), `from` by default")]
@@ -79,12 +80,13 @@ def _scope_view(session: Session, scope: Scope) -> dict[str, Any]:
 
 
 @router.get("")
-def read_kpis(request: Request, session: SessionDep, who: ReaderDep, level: LevelQ = "centre",
+def read_kpis(request: Request, session: SessionDep, who: ReaderDep, level: LevelQ = None,
               period: PeriodQ = "day", start: FromQ = None, end: ToQ = None, centre: Code = None,
               team: Code = None, advisor: Code = None) -> dict[str, Any]:
     """`{"rows": [{"level", "key", "label", "period_start", "calls", "dmt_s", "transfer_rate", "acts_done", …}]}`:
     one row per key of the level and period over the range (every KPI of docs/steering.md is a field)."""
     actor, scope = who
+    level = level or scope.default_level
     span = _span(start, end, period)
     filters = {"centre": centre, "team": team, "advisor": advisor}
     found = _guard(request, actor, lambda: queries.rows(session, scope, level, period, span, filters))
@@ -116,10 +118,12 @@ def compare(request: Request, session: SessionDep, who: ReaderDep,
 
 
 @router.get("/acts")
-def read_acts(request: Request, session: SessionDep, who: ReaderDep, level: LevelQ = "region", key: Code = None,
+def read_acts(request: Request, session: SessionDep, who: ReaderDep, level: LevelQ = None, key: Code = None,
               start: FromQ = None, end: ToQ = None) -> dict[str, Any]:
-    """The acts per journey and act over the range: done, dropped, refused, average duration."""
+    """The acts per journey and act over the range: done, dropped, refused, average duration (the whole scope
+    without ``key``)."""
     actor, scope = who
+    level = level or scope.levels[-1]
     span = _span(start, end)
     found = _guard(request, actor, lambda: queries.acts(session, scope, level, key, span))
     tracing.record(session, "kpi.acts_read", actor, level=level, key=key, start=span.start.isoformat(),

@@ -42,7 +42,8 @@ def snapshot(session: Session, scope: Scope) -> dict[str, Any]:
     today = day_of(now)
     span = queries.Range(today, today)
     recent_row = session.execute(select(*[func.sum(getattr(CallFact, n)).label(n) for n in SUMS])
-                                 .where(CallFact.started_at >= now - RECENT, scope.where(CallFact))).one()
+                                 .where(CallFact.started_at >= now - RECENT, CallFact.started_at <= now,
+                                        scope.where(CallFact))).one()
     recent = {n: float(getattr(recent_row, n) or 0) for n in SUMS}
     advisors = queries.rows(session, scope, "advisor", "day", span) if scope.allows("advisor") else []
     live_calls = session.scalars(select(CallFact).where(CallFact.state != "ended",

@@ -27,6 +27,11 @@ class Scope:
     code: str
     levels: tuple[Level, ...]
 
+    @property
+    def default_level(self) -> Level:
+        """The level a page opens on: centres for a supervisor, the team's advisors for a team leader."""
+        return "centre" if "centre" in self.levels else "advisor"
+
     def allows(self, level: str) -> bool:
         return level in self.levels
 
