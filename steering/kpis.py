@@ -37,7 +37,7 @@ class Kpi:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("calls", "Appels traités", "count", "appels présentés à un conseiller (décrochés ou non)",
+    Kpi("calls", "Appels reçus", "count", "appels présentés à un conseiller (décrochés ou non)",
         _value("calls"), None, "calls"),
     Kpi("answered", "Appels décrochés", "count", "appels décrochés par le conseiller", _value("answered"), "higher",
         "answered"),
