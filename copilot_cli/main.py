@@ -58,16 +58,56 @@ def seed_database(customers: int, seed: int, show_progress: bool = True) -> int:
     return inserted
 
 
+def seed_history(days: int, show_progress: bool = True) -> str:
+    """``days`` days of calls up to yesterday in the traces (steering.activity), then the steering's KPIs computed
+    again from all the traces; the French summary."""
+    from crm_core.core.db import get_engine
+    from steering.activity import seed_activity
+    from steering.projector import rebuild
+
+    engine = get_engine()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  disable=not show_progress) as progress:
+        task = progress.add_task("writing the calls (days)", total=days)
+        calls, events = seed_activity(engine, days, progress=lambda n: progress.advance(task, n))
+        project = progress.add_task("computing the KPIs (trace events)", total=None)
+        rebuild(engine, progress=lambda read, total: progress.update(project, completed=read, total=total))
+    if not calls:
+        return f"Historique déjà présent sur ces {days} jours : aucun appel ajouté, indicateurs recalculés."
+    return f"{_thousands(calls)} appels, {_thousands(events)} évènements tracés sur {days} jours"
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _activity_days(days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= 400:
+        raise typer.BadParameter(f"{days} jours : l'historique d'activité compte de 1 à 400 jours.")
+    return days
+
+
 @app.command()
 def seed(
     customers: Annotated[
         int, typer.Option(min=0, help="Synthetic customers wanted (besides the demo personas).")
     ] = 200,
     seed_: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same customers.")] = 42,
+    activity: Annotated[int | None, typer.Option(
+        "--activity", metavar="DAYS", callback=_activity_days,
+        help="Also write DAYS days (1 to 400) of calls ending yesterday in the traces, for the seeded advisors and "
+             "extra ones of their teams, then compute the steering's KPIs (at least 5000 synthetic customers are "
+             "then seeded, so that repeat contacts stay realistic).")] = None,
 ) -> None:
     """Create the CRM schema and write demo personas plus deterministic synthetic French customers."""
+    if activity is not None:
+        from steering.activity import MIN_CUSTOMERS
+
+        customers = max(customers, MIN_CUSTOMERS)
     inserted = seed_database(customers, seed_)
     typer.echo(f"{inserted} customers inserted ({customers} synthetic wanted, demo personas present).")
+    if activity is not None:
+        typer.echo(seed_history(activity))
 
 
 @app.command()
