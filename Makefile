@@ -4,6 +4,7 @@ SHELL := /bin/bash
 BUILD := .build
 VENV := .venv
 RASA_VENV := .venv-rasa
+WEB_LIBS := web_widget/node_modules/.package-lock.json
 COPILOT := $(VENV)/bin/copilot
 PYTEST_ARGS ?=
 
@@ -27,10 +28,18 @@ $(BUILD)/debian.installed: scripts/install-debian-packages
 	scripts/install-debian-packages
 	@touch $@
 
+# The pages' browser library (Chart.js, pinned by web_widget/package-lock.json); the stamp is npm's own record of
+# node_modules. Without npm the steering page shows its tables without charts: said here, retried at the next build.
+$(WEB_LIBS): web_widget/package.json web_widget/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix web_widget --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the steering page will show its tables without charts (install Node.js and npm)"; fi
+
 app-runtime: $(VENV)/.installed  ## the app runtime (.venv, Python 3.11+)
 rasa-runtime: $(RASA_VENV)/.installed  ## the Rasa runtime (.venv-rasa, Python 3.10)
 debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests, SIPp and baresip for the SIP tests)
-build: app-runtime rasa-runtime debian  ## everything to install
+web-libs: $(WEB_LIBS)  ## the pages' browser library (Chart.js, from the npm registry)
+build: app-runtime rasa-runtime debian web-libs  ## everything to install
 	@$(COPILOT) nlu train
 
 model: app-runtime rasa-runtime  ## train the Rasa model if the assistant's data or config changed
@@ -51,6 +60,6 @@ lint: app-runtime  ## ruff
 	$(VENV)/bin/ruff check .
 
 clean:  ## remove build outputs (venvs, models, databases)
-	rm -rf $(BUILD) $(VENV) $(RASA_VENV)
+	rm -rf $(BUILD) $(VENV) $(RASA_VENV) web_widget/node_modules
 
-.PHONY: help app-runtime rasa-runtime debian build model run test lint clean
+.PHONY: help app-runtime rasa-runtime debian web-libs build model run test lint clean

@@ -42,6 +42,14 @@ def open_panel(browser: Browser, pages: list[Page], stack: RunningStack, advisor
     return page
 
 
+def expect_refused(page: Page, login: str, message: str, hidden: tuple[str, ...]) -> None:
+    """A page refusing the profile signed in: its French reason, who is signed in, and none of what it guards."""
+    expect(page.get_by_test_id("auth-error")).to_have_text(message)
+    expect(page.get_by_test_id("advisor")).to_contain_text(login)
+    for test_id in hidden:
+        expect(page.get_by_test_id(test_id)).to_be_hidden()
+
+
 def inject_call(stack: RunningStack, caller: str, reason: str, agent: str) -> str:
     """offered + answered on the bridge, presented to ``agent`` (the login the panel signed in as)."""
     call_id = f"browser-{uuid.uuid4().hex[:10]}"

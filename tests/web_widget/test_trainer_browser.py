@@ -16,7 +16,15 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.conftest import RunningStack
 from tests.factories import auth
-from tests.web_widget.panel import contrast_failures, docs_screenshot, inject_call, new_page, open_panel, traces
+from tests.web_widget.panel import (
+    contrast_failures,
+    docs_screenshot,
+    expect_refused,
+    inject_call,
+    new_page,
+    open_panel,
+    traces,
+)
 from tests.web_widget.test_panel_journeys import switch_journey
 from tests.web_widget.test_panel_transfers import end_call
 
@@ -88,11 +96,8 @@ def repository_model(stack: RunningStack) -> Iterator[dict]:
 def test_another_profile_is_refused_in_french_and_sees_no_inbox(browser: Browser, pages: list[Page],
                                                                stack: RunningStack) -> None:
     page = console(browser, pages, stack, "n1.demo")
-    expect(page.get_by_test_id("auth-error")).to_have_text(
-        "Cette console est réservée aux entraîneurs du chatbot (habilitation nlu:curate).")
-    expect(page.get_by_test_id("advisor")).to_contain_text("n1.demo")
-    for hidden in ("inbox", "examples", "models", "tab-inbox", "production"):
-        expect(page.get_by_test_id(hidden)).to_be_hidden()
+    expect_refused(page, "n1.demo", "Cette console est réservée aux entraîneurs du chatbot (habilitation nlu:curate).",
+                   ("inbox", "examples", "models", "tab-inbox", "production"))
     expect(page.get_by_test_id("group")).to_have_count(0)
     assert page.js_errors == []  # type: ignore[attr-defined]
 

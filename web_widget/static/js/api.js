@@ -1,6 +1,6 @@
 // The REST API: Bearer token, the current call as X-Call-Id, problems (RFC 9457) as ApiError.
 
-import { auth, devSignIn, readJson, showAuthError } from "./auth.js";
+import { auth, devSignIn, readJson, showAdvisor, showAuthError, signIn } from "./auth.js";
 import { state } from "./state.js";
 
 export class ApiError extends Error {
@@ -34,4 +34,15 @@ export async function api(method, path, body, retried = false) {
 /** The field a problem's error is about: « params.email » (the schema's) and « email » (the act's) alike. */
 export function errorField(error) {
   return String(error.field || "").replace(/^params\./, "");
+}
+
+/** Signs in (``signIn``), then reads who the token is for (GET /api/me) and shows it in the bar. */
+export async function signInAsMe() {
+  await signIn();
+  const me = await api("GET", "/api/me");
+  auth.login = me.login;
+  auth.profile = me.profile;
+  auth.permissions = new Set(me.permissions);
+  showAdvisor();
+  return me;
 }

@@ -6,8 +6,8 @@ const params = new URLSearchParams(location.search);
 
 export const PROFILES = {
   n1_customer_contact: "Conseiller N1", n2_technical: "Conseiller N2 technique", fleet_avsc: "Conseiller AVSC",
-  collection: "Conseiller recouvrement", supervisor: "Superviseur", trainer: "Entraîneur du chatbot",
-  admin: "Administrateur",
+  collection: "Conseiller recouvrement", supervisor: "Superviseur", team_leader: "Responsable d'équipe",
+  trainer: "Entraîneur du chatbot", admin: "Administrateur",
 };
 
 export const auth = { token: null, devLogin: null, login: null, profile: null, permissions: new Set(), expiresAt: null };

@@ -1,8 +1,8 @@
 // The trainer's console: the inbox of reasons to review, the curated examples, candidates and publication.
 // Everything comes from /api/trainer/… (nlu:curate); every string from callers goes through textContent.
 
-import { api, ApiError } from "../js/api.js";
-import { auth, showAdvisor, showAuthError, signIn } from "../js/auth.js";
+import { api, ApiError, signInAsMe } from "../js/api.js";
+import { auth, showAuthError } from "../js/auth.js";
 import { $, button, el, say, sleep, testid } from "../js/dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -609,12 +609,7 @@ function matrix(confusion) {
 // -- start ------------------------------------------------------------------------------------------------
 async function start() {
   try {
-    await signIn();
-    const me = await api("GET", "/api/me");
-    auth.login = me.login;
-    auth.profile = me.profile;
-    auth.permissions = new Set(me.permissions);
-    showAdvisor();
+    await signInAsMe();
     if (!auth.permissions.has("nlu:curate")) {
       showAuthError("Cette console est réservée aux entraîneurs du chatbot (habilitation nlu:curate).");
       return;
