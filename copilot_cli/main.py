@@ -24,6 +24,8 @@ panel_app = typer.Typer(help="The side panel's websocket protocol.", no_args_is_
 app.add_typer(bridge_app, name="bridge")
 app.add_typer(panel_app, name="panel")
 app.add_typer(bench_app, name="bench")
+steering_app = typer.Typer(help="The supervisors' KPIs (steering/).", no_args_is_help=True)
+app.add_typer(steering_app, name="steering")
 
 
 def _err(message: str, code: int = 2) -> typer.Exit:
@@ -168,6 +170,24 @@ def nlu_export(
     except (NotAllowed, UnknownAdvisor) as exc:
         raise _err(str(exc)) from exc
     typer.echo(f"{len(rows)} curated example(s) written to {target}")
+
+
+@steering_app.command("rebuild")
+def steering_rebuild() -> None:
+    """Empty the steering's projection and compute it again from every trace (after a change of a KPI's
+    definition or of the organisation); the traces are not touched. The running app follows on by itself."""
+    from crm_core.core.db import get_engine, session_factory, transaction
+    from crm_core.services import tracing
+    from crm_core.services.habilitations import system_actor
+    from steering.projector import rebuild
+
+    engine = get_engine()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("computing the KPIs (trace events)", total=None)
+        read = rebuild(engine, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with transaction(session_factory(engine)) as session:
+        tracing.record(session, "steering.rebuilt", system_actor("copilot-cli"), events=read)
+    typer.echo(f"{_thousands(read)} évènements tracés relus : indicateurs recalculés.")
 
 
 @nlu_app.command("classify")

@@ -656,13 +656,13 @@ def _insert(connection: Connection, sql: str, rows: list[Any], copy: bool,
 # -- the demo's history (``copilot seed --activity DAYS``) ----------------------------------------------------
 def seed_activity(engine: Engine, days: int, end: date | None = None,
                   progress: Callable[[int], None] | None = None, seed: int = 14) -> tuple[int, int]:
-    """``days`` days of calls up to ``end`` (default yesterday) for the seeded call-taking advisors and the
-    activity advisors, from the customers of the CRM; (calls, events). Days already written by an earlier run
-    are not written again. ``progress(1)`` after each day."""
-    from crm_core.core import clock
+    """``days`` days of calls up to ``end`` (default yesterday, Paris, by the real clock as the traces are) for the
+    seeded call-taking advisors and the activity advisors, from the customers of the CRM; (calls, events). Days
+    already written by an earlier run are not written again. ``progress(1)`` after each day."""
     from crm_core.core.db import session_factory, transaction
+    from steering.facts import today
 
-    end = end or clock.today() - timedelta(days=1)
+    end = end or today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
     with transaction(session_factory(engine)) as session:
         extra = ensure_activity_advisors(session)

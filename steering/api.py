@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from crm_core.api.deps import ActorDep, SessionDep
 from crm_core.api.problems import RESPONSES
-from crm_core.core import clock
 from crm_core.core.db import transaction
 from crm_core.services import tracing
 from crm_core.services.actor import Actor
 from crm_core.services.habilitations import NotAllowed
 from steering import kpis, queries
+from steering.facts import today
 from steering.live import snapshot
 from steering.queries import Period, Range
 from steering.scope import LEVEL_LABELS, Level, Scope, scope_of
@@ -33,7 +33,8 @@ CallId = Annotated[str, Path(max_length=80)]
 LevelQ = Annotated[Level | None, Query(description="advisor | team | centre | region (default: the widest the "
                                                    "reader may see below the region)")]
 PeriodQ = Annotated[Period, Query(description="hour | day | week | month (Paris time)")]
-FromQ = Annotated[date | None, Query(alias="from", description="first day (Paris), today by default")]
+FromQ = Annotated[date | None, Query(alias="from", description="first day (Paris), today by default (the real "
+                                                                "clock's: the traces are stamped with it)")]
 ToQ = Annotated[date | None, Query(alias="to", description="last day (Paris, included), `from` by default")]
 CSV_COLUMNS = ("call_id", "started_at", "advisor", "advisor_label", "team", "centre", "state", "journey",
                "predicted_journey", "corrected", "answered", "talk_s", "hold_s", "wrapup_s", "handling_s",
@@ -60,7 +61,7 @@ def refused(request: Request, actor: Actor, route: str, reason: str) -> None:
 
 
 def _span(start: date | None, end: date | None, period: str = "day") -> Range:
-    start = start or (end if end else clock.today())
+    start = start or (end if end else today())
     return queries.check_range(start, end or start, period)
 
 

@@ -57,6 +57,12 @@ def day_of(at: datetime) -> date:
     return utc(at).astimezone(PARIS).date()
 
 
+def today() -> date:
+    """The steering's today: the Paris day of the real clock (the traces are stamped with it, whatever day
+    ``COPILOT_TODAY`` pins for the business rules)."""
+    return day_of(datetime.now(ZoneInfo("UTC")))
+
+
 def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 

@@ -39,7 +39,7 @@ def _pick(values: dict[str, Any]) -> dict[str, Any]:
 def snapshot(session: Session, scope: Scope) -> dict[str, Any]:
     """What the live page shows now (real time: the traces are stamped with it)."""
     now = utcnow()
-    today = day_of(now)
+    today = day_of(now)  # the real clock's day, as the traces are stamped
     span = queries.Range(today, today)
     recent_row = session.execute(select(*[func.sum(getattr(CallFact, n)).label(n) for n in SUMS])
                                  .where(CallFact.started_at >= now - RECENT, CallFact.started_at <= now,

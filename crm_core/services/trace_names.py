@@ -132,6 +132,7 @@ register("trainer.examples_exported")
 for _read in ("read", "compared", "acts_read", "calls_listed", "calls_exported", "call_read", "live_read",
               "refused"):
     register(f"kpi.{_read}")
+register("steering.rebuilt")  # `copilot steering rebuild`
 
 # -- habilitations and security (no customer data) ----------------------------------------------------
 register("habilitation.pack_lent")

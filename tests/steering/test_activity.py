@@ -414,3 +414,27 @@ def test_copilot_seed_refuses_an_activity_out_of_range(days: str, cli_database: 
     assert done.exit_code == 2
     said = " ".join(re.sub(r"[│╭╮╰╯─]", " ", done.output).split())  # as the terminal's error box wraps it
     assert f"{days} jours : l'historique d'activité compte de 1 à 400 jours." in said
+
+
+def test_copilot_steering_rebuild_gives_the_same_kpis_back(cli_database: str) -> None:
+    """The projection is only derived from the traces: emptied and rebuilt, the sums are the same."""
+    from copilot_cli.main import app
+    from crm_core.core.db import get_engine
+    from crm_core.models import KpiHourly
+
+    assert CliRunner().invoke(app, ["seed", "--customers", "0", "--activity", "1"]).exit_code == 0
+
+    def sums() -> tuple[Any, ...]:
+        with Session(get_engine()) as s:
+            return tuple(s.execute(select(func.count(), func.sum(KpiHourly.calls), func.sum(KpiHourly.handling_s),
+                                          func.sum(KpiHourly.recontacted), func.sum(KpiHourly.acts_done))
+                                   .select_from(KpiHourly)).one())
+
+    before = sums()
+    assert before[1] > 100
+    done = CliRunner().invoke(app, ["steering", "rebuild"])
+    assert done.exit_code == 0, done.output
+    assert "indicateurs recalculés" in done.output
+    assert sums() == before
+    with Session(get_engine()) as s:
+        assert s.scalar(select(TraceEvent.data).where(TraceEvent.name == "steering.rebuilt"))["events"] > before[1]
