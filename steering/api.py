@@ -76,7 +76,7 @@ def _guard(request: Request, actor: Actor, run: Any) -> Any:
 def _scope_view(session: Session, scope: Scope) -> dict[str, Any]:
     level = {"region": "region", "team": "team", "own": "advisor"}[scope.kind]
     names = queries.labels(session, level, [scope.code])  # type: ignore[arg-type]
-    return {"kind": scope.kind, "code": scope.code, "label": names.get(scope.code, scope.code),
+    return {"kind": scope.kind, "code": scope.code, "label": names.get(scope.code, scope.code), "centre": scope.centre,
             "levels": list(scope.levels), "level_labels": {k: LEVEL_LABELS[k] for k in scope.levels}}
 
 

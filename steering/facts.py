@@ -198,6 +198,9 @@ def _count_done(fact: dict[str, Any], code: str, data: dict[str, Any], seconds: 
         offered = result.get("offered")
         fact["offers_proposed"] += len(offered) if isinstance(offered, list) else 0
     fact["offers_accepted"] += code in ACCEPTED
+    if fact["offers_proposed"]:  # offers were proposed on the call: a proposal; one taken after it, a conversion
+        fact["proposals"] = 1
+        fact["conversions"] = max(fact["conversions"], int(code in ACCEPTED))
     fact["cross_sell"] += code in CROSS_SELL
     if code == "grant_gesture":
         fact["gestures"] += 1

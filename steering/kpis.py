@@ -93,8 +93,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("offers_accepted", "Offres souscrites", "count",
         "changements d'offre, créations de client et options ajoutées", _value("offers_accepted"), "higher",
         "offers_accepted"),
-    Kpi("offer_acceptance_rate", "Taux de transformation", "ratio", "offres souscrites ÷ offres proposées",
-        _ratio("offers_accepted", "offers_proposed"), "higher", "offers_accepted"),
+    Kpi("offer_acceptance_rate", "Taux de transformation", "ratio",
+        "appels où une offre a été souscrite après « Proposer des offres adaptées » ÷ appels où des offres ont "
+        "été proposées", _ratio("conversions", "proposals"), "higher", "conversions"),
     Kpi("cross_sell", "Ventes additionnelles", "count", "options ajoutées à ce que le client détient",
         _value("cross_sell"), "higher", "cross_sell"),
     Kpi("gestures", "Gestes commerciaux", "count", "gestes commerciaux accordés", _value("gestures"), None,

@@ -1,9 +1,11 @@
-"""``/ws/steering``: the live view's socket (``token`` as for the panel's). A snapshot at once, then a fresh one
-each time the projector takes in traces of the reader's scope (at most one a second); the socket closes at the
-token's expiry (4401), refuses other sites' pages and readers without figures (4403), in French."""
+"""``/ws/steering``: the live view's socket (``token`` as for the panel's). A ``hello`` (with the token's expiry),
+a snapshot at once, then a fresh one each time the projector takes in traces of the reader's scope (at most one
+a second). The page renews its token with ``{"type": "renew", "token"}`` (same advisor) before it expires, or the
+socket closes (4401); other sites' pages and readers without figures are refused (4403), in French."""
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Annotated, Any
 
@@ -42,6 +44,28 @@ def _snapshot(ws: WebSocket, scope: Scope) -> dict[str, Any]:
         return snapshot(session, scope)
 
 
+async def _renew(ws: WebSocket, raw: str | None, login: str) -> TokenClaims | None:
+    """A ``renew`` frame: the new token's claims when it is valid and the same advisor's (else a French error)."""
+    try:
+        frame = json.loads(raw or "")
+    except ValueError:
+        frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "renew" or not isinstance(frame.get("token"), str):
+        await ws.send_json({"type": "error", "detail": "Message inconnu : seul « renew » est attendu."})
+        return None
+    try:
+        claims = verify(frame["token"][:4096])
+    except InvalidToken as exc:
+        await ws.send_json({"type": "error", "detail": f"Renouvellement refusé : {exc}"})
+        return None
+    if claims.login != login:
+        await ws.send_json({"type": "error", "detail": "Renouvellement refusé : ce jeton est celui d'un autre "
+                                                       "utilisateur."})
+        return None
+    await ws.send_json({"type": "renewed", "expires_at": claims.expires_at.isoformat()})
+    return claims
+
+
 @router.websocket("/ws/steering")
 async def steering_socket(ws: WebSocket, token: Annotated[str, Query(max_length=4096)] = "") -> None:
     hub: LiveHub = ws.app.state.live
@@ -77,12 +101,19 @@ async def steering_socket(ws: WebSocket, token: Annotated[str, Query(max_length=
             await ws.send_json({"type": "session_expired", "detail": "Session expirée : reconnectez-vous."})
             await ws.close(code=4401, reason="token expired")
 
+    await ws.send_json({"type": "hello", "advisor": _actor.login, "scope": scope.code,
+                        "expires_at": claims.expires_at.isoformat()})
     tasks = [asyncio.create_task(push()), asyncio.create_task(expire())]
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            renewed = await _renew(ws, message.get("text"), _actor.login)
+            if renewed is not None:
+                claims = renewed
+                tasks[1].cancel()
+                tasks[1] = asyncio.create_task(expire())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -136,6 +136,14 @@ class Projector:
             self._org, self._org_at = organisation(session), time.monotonic()
         return self._org
 
+    def _refresh_organisation(self, session: Session) -> bool:
+        """Read the organisation again unless it was read less than a second ago (a call of an unknown agent
+        does not make every step read it)."""
+        if time.monotonic() - self._org_at < 1.0:
+            return False
+        self._org, self._org_at = organisation(session), time.monotonic()
+        return True
+
     # -- the projection ---------------------------------------------------------------------------------------
     def _project(self, session: Session, call_ids: list[str]) -> list[dict[str, Any]]:
         org = self._organisation(session)
@@ -154,6 +162,9 @@ class Projector:
                                        .where(CallFact.call_id.in_(chunk))):
                 before[row.call_id] = row
         facts = [f for f in (call_fact(c, events[c], org) for c in call_ids) if f is not None]
+        if any(f["advisor"] and f["advisor"] not in org for f in facts) and self._refresh_organisation(session):
+            org = self._org  # an advisor added since the last read: read the organisation again, once
+            facts = [f for f in (call_fact(c, events[c], org) for c in call_ids) if f is not None]
         hours: set[tuple[str, datetime]] = set()
         days: set[tuple[str, Any]] = set()
         for old in before.values():
@@ -175,9 +186,10 @@ class Projector:
     def _repeats(self, session: Session, facts: list[dict[str, Any]], before: list[Any],
                  hours: set[tuple[str, datetime]], days: set[tuple[str, Any]]) -> None:
         """``repeats``: the customer called about the same journey in the 7 days before; ``recontacted``: they
-        called again about it within the 7 days after (the call was not solved at the first contact)."""
+        called again about it within the 7 days after (the call was not solved at the first contact). Answered
+        calls of identified customers only."""
         touched = {f["call_id"]: f for f in facts}
-        keyed = [f for f in facts if f["customer_id"] is not None and f["journey"]]
+        keyed = [f for f in facts if f["customer_id"] is not None and f["journey"] and f["answered"]]
         keyed_before = [b for b in before if b.customer_id is not None and b.journey]
         if not keyed and not keyed_before:
             return
@@ -189,8 +201,8 @@ class Projector:
             for row in session.execute(select(CallFact.call_id, CallFact.customer_id, CallFact.journey,
                                               CallFact.started_at, CallFact.repeats, CallFact.recontacted,
                                               CallFact.advisor, CallFact.hour, CallFact.day)
-                                       .where(CallFact.customer_id.in_(chunk), CallFact.started_at >= low,
-                                              CallFact.started_at <= high)):
+                                       .where(CallFact.customer_id.in_(chunk), CallFact.answered == 1,
+                                              CallFact.started_at >= low, CallFact.started_at <= high)):
                 if row.call_id not in touched:
                     groups[(row.customer_id, row.journey)][row.call_id] = {
                         "call_id": row.call_id, "started_at": utc(row.started_at), "repeats": row.repeats,

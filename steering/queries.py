@@ -34,9 +34,15 @@ DRILLS: dict[str, ColumnElement[bool] | None] = {
     "acts_cancelled": CallFact.acts_cancelled > 0, "suggestion_taken": CallFact.suggestion_taken == 1,
     "corrected": CallFact.corrected == 1, "recontacted": CallFact.recontacted == 1,
     "offers_proposed": CallFact.offers_proposed > 0, "offers_accepted": CallFact.offers_accepted > 0,
+    "conversions": CallFact.conversions == 1,
     "cross_sell": CallFact.cross_sell > 0, "gestures": CallFact.gestures > 0,
 }
 STATES = {"ringing": "En sonnerie", "talking": "En conversation", "held": "En attente", "ended": "Terminé"}
+
+
+def _refused(field: str, message: str) -> ValidationFailed:
+    """A query refused in French (422): the message is the problem's detail (nothing was to be written)."""
+    return ValidationFailed([FieldInvalid(field, message)], detail=message)
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,13 @@ class Range:
 def check_range(start: date, end: date, period: str = "day") -> Range:
     """A reversed or too long range is refused in French (422), never a 500 or a query over years."""
     if end < start:
-        raise ValidationFailed([FieldInvalid("to", "La date de fin précède la date de début.")])
+        raise _refused("to", "La date de fin précède la date de début.")
     days = (end - start).days + 1
     if days > MAX_DAYS:
-        raise ValidationFailed([FieldInvalid("from", f"Période trop longue : {days} jours, {MAX_DAYS} au plus.")])
+        raise _refused("from", f"Période trop longue : {days} jours, {MAX_DAYS} au plus.")
     if period == "hour" and days > MAX_HOUR_DAYS:
-        raise ValidationFailed([FieldInvalid("period", f"Heure par heure : {MAX_HOUR_DAYS} jours au plus "
-                                                       f"({days} demandés) ; choisissez le jour ou la semaine.")])
+        raise _refused("period", f"Heure par heure : {MAX_HOUR_DAYS} jours au plus "
+                                                       f"({days} demandés) ; choisissez le jour ou la semaine.")
     return Range(start, end)
 
 
@@ -226,7 +232,7 @@ def acts(session: Session, scope: Scope, level: Level, key: str | None, span: Ra
     out = [{"journey": r.journey or None, "journey_label": label_for(r.journey) or "Sans parcours", "act": r.act,
             "act_label": ACTS[r.act].label if r.act in ACTS else r.act, "done": int(r.done or 0),
             "cancelled": int(r.cancelled or 0), "refused": int(r.refused or 0),
-            "suggested_done": int(r.suggested_done or 0),
+            "suggested_done": int(r.suggested_done or 0), "timed": int(r.timed or 0),
             "act_s": round(float(r.act_s) / r.timed, 1) if r.timed else None} for r in found]
     order = {code: i for i, code in enumerate(JOURNEY_CODES)}
     return sorted(out, key=lambda r: (order.get(r["journey"] or "", 99), -r["done"], r["act"]))
@@ -242,7 +248,7 @@ def _period_bounds(period: Period, start: str) -> tuple[ColumnElement[bool], ...
             return (CallFact.hour == at.astimezone(UTC),)
         day = date.fromisoformat(start)
     except ValueError as exc:
-        raise ValidationFailed([FieldInvalid("period_start", "Début de période illisible.")]) from exc
+        raise _refused("period_start", "Début de période illisible.") from exc
     last = {"day": day, "week": day + timedelta(days=6),
             "month": (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)}[period]
     return CallFact.day >= day, CallFact.day <= last
@@ -262,7 +268,7 @@ def calls(session: Session, scope: Scope, span: Range, *, level: Level | None = 
     if kpi:
         drill = kpis.BY_NAME[kpi].drill if kpi in kpis.BY_NAME else kpi
         if drill not in DRILLS:
-            raise ValidationFailed([FieldInvalid("kpi", f"Indicateur inconnu : « {kpi[:40]} ».")])
+            raise _refused("kpi", f"Indicateur inconnu : « {kpi[:40]} ».")
         if DRILLS[drill] is not None:
             where.append(DRILLS[drill])
     total = session.scalar(select(func.count()).select_from(CallFact).where(*where)) or 0

@@ -26,6 +26,7 @@ class Scope:
     kind: Literal["region", "team", "own"]
     code: str
     levels: tuple[Level, ...]
+    centre: str | None = None  # the reader's own centre (the comparison opens on it)
 
     @property
     def default_level(self) -> Level:
@@ -51,16 +52,17 @@ class Scope:
 def scope_of(session: Session, actor: Actor) -> Scope:
     """The widest scope the actor's permissions give (403 in French when none)."""
     advisor = session.scalar(select(Advisor).where(Advisor.login == actor.login))
+    centre = advisor.centre.code if advisor is not None and advisor.centre is not None else None
     if actor.can(KPI_REGION) and advisor is not None and advisor.centre is not None:
         region = session.get(Region, advisor.centre.region_id)
         if region is not None:
-            return Scope("region", region.code, LEVELS)
+            return Scope("region", region.code, LEVELS, centre)
     if actor.can(KPI_TEAM) and advisor is not None:
         led = session.scalar(select(Team).where(Team.leader_login == actor.login).order_by(Team.id))
         if led is not None:
-            return Scope("team", led.code, ("advisor", "team"))
+            return Scope("team", led.code, ("advisor", "team"), centre)
     if actor.can(KPI_OWN) and advisor is not None:
-        return Scope("own", actor.login, ("advisor",))
+        return Scope("own", actor.login, ("advisor",), centre)
     raise NotAllowed(NO_FIGURES)
 
 

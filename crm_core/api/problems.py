@@ -187,8 +187,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationFailed)
     async def _invalid_data(_r: Request, exc: ValidationFailed) -> JSONResponse:
-        return problem(422, "Modification refusée : corrigez les champs indiqués. Rien n'a été enregistré.",
-                       [{"field": e.field, "message": e.message} for e in exc.errors])
+        return problem(422, exc.detail or "Modification refusée : corrigez les champs indiqués. Rien n'a été "
+                                          "enregistré.", [{"field": e.field, "message": e.message} for e in exc.errors])
 
     @app.exception_handler(InvalidToken)
     async def _unauthenticated(_r: Request, exc: InvalidToken) -> JSONResponse:

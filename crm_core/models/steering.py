@@ -21,7 +21,7 @@ SUMS: tuple[str, ...] = (
     "transfers", "transfers_warm", "transfers_cold", "ack_s", "acks", "resolve_s", "resolved",
     "acts_done", "acts_cancelled", "acts_refused", "act_s", "timed_acts", "acts_suggested", "suggested_done",
     "with_suggestions", "suggestion_taken", "predicted", "corrected", "repeats", "recontacted",
-    "offers_proposed", "offers_accepted", "cross_sell", "gestures", "gesture_cents",
+    "offers_proposed", "offers_accepted", "proposals", "conversions", "cross_sell", "gestures", "gesture_cents",
 )
 _FLOATS = {"talk_s", "hold_s", "wrapup_s", "handling_s", "ack_s", "resolve_s", "act_s"}
 

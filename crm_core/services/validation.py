@@ -30,6 +30,7 @@ class FieldInvalid(ValueError):
 @dataclass
 class ValidationFailed(ValueError):
     errors: list[FieldInvalid]
+    detail: str | None = None  # the problem's French detail (default: an edit refused, nothing written)
 
     def __str__(self) -> str:
         return "; ".join(f"{e.field} : {e.message}" for e in self.errors)

@@ -133,6 +133,8 @@ def test_every_read_is_traced(client: TestClient) -> None:
 
 def test_the_live_socket_follows_the_traces(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/steering?token={issue_token('sup.demo')}") as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "hello" and hello["advisor"] == "sup.demo" and hello["scope"] == "ARA"
         first = ws.receive_json()
         assert first["type"] == "steering_live"
         before = first["today"]["calls"]  # the hand-built history is on fixed days, maybe today's
@@ -167,3 +169,19 @@ def test_the_live_socket_refuses_who_has_no_figures(client: TestClient, login: s
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == code
+
+
+def test_the_live_socket_is_renewed_by_the_same_advisor_only(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/steering?token={issue_token('sup.demo')}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        assert ws.receive_json()["type"] == "steering_live"
+        ws.send_json({"type": "renew", "token": issue_token("n1.demo")})
+        assert ws.receive_json() == {"type": "error", "detail": "Renouvellement refusé : ce jeton est celui d'un "
+                                                                "autre utilisateur."}
+        ws.send_text("{not json")
+        assert ws.receive_json()["detail"] == "Message inconnu : seul « renew » est attendu."
+        ws.send_json({"type": "renew", "token": "forged"})
+        assert ws.receive_json()["detail"].startswith("Renouvellement refusé : ")
+        ws.send_json({"type": "renew", "token": issue_token("sup.demo")})
+        renewed = ws.receive_json()
+        assert renewed["type"] == "renewed" and renewed["expires_at"] > utcnow().isoformat()

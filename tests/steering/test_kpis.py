@@ -140,7 +140,9 @@ def test_advisor_day(client: TestClient) -> None:
 def test_second_day_week_and_hour(client: TestClient) -> None:
     day2 = row_of(get(client, "/api/kpis?level=advisor&period=day&from=2026-12-02")["rows"], "n1.demo")
     assert (day2["calls"], day2["offers_proposed"], day2["offers_accepted"], day2["cross_sell"]) == (1, 2, 1, 1)
-    assert day2["offer_acceptance_rate"] == 0.5 and day2["act_s"] == 45.0 and day2["acts_done"] == 2
+    # one call with offers proposed, and an option taken after them: converted (1 of 1)
+    assert day2["offer_acceptance_rate"] == 1.0 and day2["act_s"] == 45.0 and day2["acts_done"] == 2
+    assert day2["sums"]["proposals"] == 1 and day2["sums"]["conversions"] == 1
     assert day2["repeat_contact_rate"] == 0.0
     week = row_of(get(client, "/api/kpis?level=advisor&period=week&from=2026-11-30&to=2026-12-06")["rows"],
                   "n1.demo")
@@ -158,7 +160,7 @@ def test_levels_and_zero_rows(client: TestClient) -> None:
     centres = {r["key"]: r["calls"] for r in body["rows"]}
     assert centres == {"CCO-LYON": 2, "CCO-GRENOBLE": 2, "CCO-CLERMONT": 0}  # the region's, Clermont at zero
     assert body["totals"]["calls"] == 4 and body["scope"] == {
-        "kind": "region", "code": "ARA", "label": "Auvergne-Rhône-Alpes", "levels": [
+        "kind": "region", "code": "ARA", "label": "Auvergne-Rhône-Alpes", "centre": "CCO-LYON", "levels": [
             "advisor", "team", "centre", "region"], "level_labels": {
             "advisor": "conseiller", "team": "équipe", "centre": "centre", "region": "région"}}
     teams = {r["key"]: r["calls"] for r in get(client, "/api/kpis?level=team&from=2026-11-30")["rows"]}

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-01 19:37:15.478766
+Create Date: 2026-12-01 20:04:28.134805
 
 The steering (steering/): teams of advisors, the projection of the traces into call facts and hourly and
 daily sums, and its cursor.
@@ -74,6 +74,8 @@ def upgrade() -> None:
     sa.Column('recontacted', sa.Integer(), nullable=False),
     sa.Column('offers_proposed', sa.Integer(), nullable=False),
     sa.Column('offers_accepted', sa.Integer(), nullable=False),
+    sa.Column('proposals', sa.Integer(), nullable=False),
+    sa.Column('conversions', sa.Integer(), nullable=False),
     sa.Column('cross_sell', sa.Integer(), nullable=False),
     sa.Column('gestures', sa.Integer(), nullable=False),
     sa.Column('gesture_cents', sa.Integer(), nullable=False),
@@ -147,6 +149,8 @@ def upgrade() -> None:
     sa.Column('recontacted', sa.Integer(), nullable=False),
     sa.Column('offers_proposed', sa.Integer(), nullable=False),
     sa.Column('offers_accepted', sa.Integer(), nullable=False),
+    sa.Column('proposals', sa.Integer(), nullable=False),
+    sa.Column('conversions', sa.Integer(), nullable=False),
     sa.Column('cross_sell', sa.Integer(), nullable=False),
     sa.Column('gestures', sa.Integer(), nullable=False),
     sa.Column('gesture_cents', sa.Integer(), nullable=False),
