@@ -1,7 +1,8 @@
 // « En direct »: today's figures and the last 15 minutes, the advisors' states with their call's journey and a
-// duration that ticks, pushed by /ws/steering (reconnects with a growing delay; not after a refusal).
+// duration that ticks, pushed by /ws/steering (reconnects with a growing delay; not after a refusal). The token
+// is renewed on the socket a minute before it expires (its hello says when), as the panel does.
 
-import { auth, devSignIn, showAuthError } from "../js/auth.js";
+import { auth, devSignIn, scheduleRenewal, showAuthError } from "../js/auth.js";
 import { $, el, testid } from "../js/dom.js";
 import * as fmt from "./format.js";
 import { def, view } from "./view.js";
@@ -38,7 +39,11 @@ function open() {
   socket.onmessage = (e) => {
     let frame;
     try { frame = JSON.parse(e.data); } catch (err) { return; }
-    if (frame.type === "steering_live") {
+    if (frame.type === "hello" || frame.type === "renewed") {
+      scheduleRenewal(frame.expires_at, (token) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "renew", token }));
+      });
+    } else if (frame.type === "steering_live") {
       delay = 1000;
       authRetried = false;
       connection("En direct", true);
