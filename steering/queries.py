@@ -20,7 +20,7 @@ from crm_core.services.validation import FieldInvalid, ValidationFailed
 from nlu.journeys import JOURNEY_CODES
 from steering import kpis
 from steering.facts import PARIS, utc, week_of
-from steering.scope import Level, Scope, centre_in_scope
+from steering.scope import Level, Scope, centre_in_scope, check_key
 
 Period = Literal["hour", "day", "week", "month"]
 PERIODS: tuple[Period, ...] = ("hour", "day", "week", "month")
@@ -130,6 +130,9 @@ def rows(session: Session, scope: Scope, level: Level, period: Period, span: Ran
          filters: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
     """One row per key of ``level`` and period: the KPIs of the catalogue (and their sums)."""
     scope.refuse_level(level)
+    for filtered, value in (filters or {}).items():
+        if value:
+            check_key(session, scope, filtered, value)
     key, when = _key_column(KpiHourly, level), _period_column(period)
     query = (select(key.label("key"), when.label("period"), *[func.sum(getattr(KpiHourly, n)).label(n) for n in SUMS])
              .where(KpiHourly.day >= span.start, KpiHourly.day <= span.end,
@@ -219,6 +222,7 @@ def acts(session: Session, scope: Scope, level: Level, key: str | None, span: Ra
     scope.refuse_level(level)
     where = [KpiActDaily.day >= span.start, KpiActDaily.day <= span.end, scope.where(KpiActDaily)]
     if key:
+        check_key(session, scope, level, key)
         where.append(_key_column(KpiActDaily, level) == key)
     found = session.execute(select(KpiActDaily.journey, KpiActDaily.act, func.sum(KpiActDaily.done).label("done"),
                                    func.sum(KpiActDaily.cancelled).label("cancelled"),
@@ -262,6 +266,7 @@ def calls(session: Session, scope: Scope, span: Range, *, level: Level | None = 
     if level is not None:
         scope.refuse_level(level)
         if key:
+            check_key(session, scope, level, key)
             where.append(_key_column(CallFact, level) == key)
     if period and period_start:
         where.extend(_period_bounds(period, period_start))

@@ -68,9 +68,40 @@ def scope_of(session: Session, actor: Actor) -> Scope:
 
 def centre_in_scope(session: Session, scope: Scope, code: str) -> Centre:
     """The centre ``code`` when the scope covers it: 404 unknown, 403 outside the scope (in French)."""
+    check_key(session, scope, "centre", code)
     centre = session.scalar(select(Centre).where(Centre.code == code))
-    if centre is None:
-        raise NotFound(f"Centre inconnu : « {code[:40]} ».")
-    if scope.kind != "region" or centre.region.code != scope.code:
-        raise NotAllowed(f"Le centre « {centre.name} » n'est pas dans votre périmètre de pilotage.")
+    assert centre is not None
     return centre
+
+
+def check_key(session: Session, scope: Scope, level: str, key: str) -> None:
+    """A key the request names (a filter or a row's key): 404 when unknown, 403 when outside the scope, in French
+    (a level's key the scope covers partly, e.g. a team leader's centre, is refused: its figures would be the
+    team's, not the centre's)."""
+    if level == "region":
+        region = session.scalar(select(Region).where(Region.code == key))
+        if region is None:
+            raise NotFound(f"Région inconnue : « {key[:40]} ».")
+        inside, name = scope.kind == "region" and region.code == scope.code, region.name
+    elif level == "centre":
+        centre = session.scalar(select(Centre).where(Centre.code == key))
+        if centre is None:
+            raise NotFound(f"Centre inconnu : « {key[:40]} ».")
+        inside, name = scope.kind == "region" and centre.region.code == scope.code, centre.name
+    elif level == "team":
+        team = session.scalar(select(Team).where(Team.code == key))
+        if team is None:
+            raise NotFound(f"Équipe inconnue : « {key[:40]} ».")
+        inside = (scope.kind == "region" and team.centre.region.code == scope.code) or (
+            scope.kind == "team" and team.code == scope.code)
+        name = team.label
+    else:
+        advisor = session.scalar(select(Advisor).where(Advisor.login == key))
+        if advisor is None:
+            raise NotFound(f"Conseiller inconnu : « {key[:80]} ».")
+        inside = (scope.kind == "region" and advisor.centre is not None and advisor.centre.region.code == scope.code
+                  ) or (scope.kind == "team" and advisor.team is not None and advisor.team.code == scope.code) or (
+            scope.kind == "own" and advisor.login == scope.code)
+        name = advisor.display_name
+    if not inside:
+        raise NotAllowed(f"« {name} » n'est pas dans votre périmètre de pilotage.")

@@ -60,8 +60,10 @@ def test_a_supervisor_sees_the_centres_of_their_region_only(client: TestClient) 
     assert "call-P" not in {c["call_id"] for c in calls["calls"]} and calls["total"] == 5
     get(client, "/api/kpis/calls/call-P/timeline", "sup.demo", 404)
     refused = get(client, f"/api/kpis/compare?centre=CONV-PARIS&{RANGE}", "sup.demo", 403)
-    assert refused["detail"] == "Le centre « Centre convergent Paris » n'est pas dans votre périmètre de pilotage."
-    assert get(client, f"/api/kpis?level=centre&centre=CONV-PARIS&{RANGE}", "sup.demo")["totals"]["calls"] == 0
+    assert refused["detail"] == "« Centre convergent Paris » n'est pas dans votre périmètre de pilotage."
+    get(client, f"/api/kpis?level=centre&centre=CONV-PARIS&{RANGE}", "sup.demo", 403)
+    get(client, f"/api/kpis/calls?level=advisor&key=collection.demo&{RANGE}", "sup.demo", 403)
+    get(client, f"/api/kpis/acts?level=team&key=PARIS-REC&{RANGE}", "sup.demo", 403)
 
 
 def test_a_team_leader_sees_their_team(client: TestClient) -> None:
@@ -83,7 +85,8 @@ def test_an_advisor_sees_their_own_figures(client: TestClient) -> None:
     assert keys(body) == {"n1.grenoble"} and body["totals"]["calls"] == 2
     get(client, f"/api/kpis?level=team&{RANGE}", "n1.grenoble", 403)
     get(client, "/api/kpis/calls/call-A/timeline", "n1.grenoble", 404)
-    assert get(client, f"/api/kpis/calls?{RANGE}&level=advisor&key=n1.demo", "n1.grenoble")["total"] == 0
+    refused = get(client, f"/api/kpis/calls?{RANGE}&level=advisor&key=n1.demo", "n1.grenoble", 403)
+    assert refused["detail"] == "« Léa Dubois » n'est pas dans votre périmètre de pilotage."
     acts = get(client, f"/api/kpis/acts?{RANGE}", "n1.grenoble")["acts"]
     assert [(a["act"], a["done"]) for a in acts] == [("give_rio", 1)]
 
@@ -101,6 +104,9 @@ def test_trainers_and_administrators_see_no_figure_and_the_refusal_is_traced(cli
     ("/api/kpis?from=2020-01-01&to=2026-11-30", 422, "Période trop longue : 2526 jours, 366 au plus."),
     ("/api/kpis?period=hour&from=2026-10-01&to=2026-11-30", 422, "Heure par heure : 31 jours au plus"),
     ("/api/kpis/compare?centre=NOPE", 404, "Centre inconnu : « NOPE »."),
+    ("/api/kpis?level=centre&centre=NOPE", 404, "Centre inconnu : « NOPE »."),
+    ("/api/kpis?team=NOPE", 404, "Équipe inconnue : « NOPE »."),
+    ("/api/kpis/calls?level=advisor&key=nobody", 404, "Conseiller inconnu : « nobody »."),
     ("/api/kpis/calls?kpi=bogus", 422, "Indicateur inconnu : « bogus »."),
     ("/api/kpis/calls?period=day&period_start=hier", 422, "Début de période illisible."),
     ("/api/kpis/calls/nope/timeline", 404, "Appel introuvable dans votre périmètre de pilotage."),
