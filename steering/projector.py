@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, tuple_, update
+from sqlalchemy import Engine, delete, func, insert, select, text, tuple_, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import Advisor, Centre, Region, Team, TraceEvent
@@ -31,6 +32,8 @@ CURSOR = "traces"
 REPEAT_WINDOW = timedelta(days=7)
 MISSING_KEPT_S = 120.0  # an id skipped this long ago was a rolled-back transaction: stop waiting for it
 CHUNK = 400  # values per IN (...)
+ADVISORY_LOCK = 0x57EE_0014  # PostgreSQL: the projection's steps, whichever process runs them
+RETRIES = 5
 ORG_TTL_S = 30.0
 
 
@@ -72,6 +75,8 @@ class Projector:
     # -- one step ---------------------------------------------------------------------------------------
     def step(self) -> Step:
         with self._lock, self._sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":  # one step at a time across processes too
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
             cursor = session.get(SteeringCursor, CURSOR)
             if cursor is None:
                 cursor = SteeringCursor(name=CURSOR, last_id=0)
@@ -288,9 +293,23 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None, 
     projector = Projector(sessions, batch=batch)
     read = 0
     while True:
-        done = projector.step()
+        done = _step_retried(projector)
         read += done.events
         if progress is not None:
             progress(read, total)
         if done.events < batch:
             return read
+
+
+def _step_retried(projector: Projector) -> Step:
+    """A step, tried again when another process's step got in the way (SQLite's lock, a duplicate row): steps
+    are idempotent, so the next one does the work again."""
+    for attempt in range(RETRIES):
+        try:
+            return projector.step()
+        except DBAPIError:
+            if attempt == RETRIES - 1:
+                raise
+            log.warning("steering: a step collided with another process; tried again")
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")

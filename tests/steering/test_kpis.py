@@ -233,3 +233,27 @@ def test_repeat_flags_follow_late_events(sessions: sessionmaker[Session]) -> Non
     with sessions() as session:
         flags = {f.call_id: (f.repeats, f.recontacted) for f in session.scalars(select(CallFact))}
     assert flags["call-A"] == (0, 1) and flags["call-C"] == (1, 0) and flags["call-B"] == (0, 0)
+
+
+def test_two_projectors_at_once_give_the_same_facts(sessions: sessionmaker[Session]) -> None:
+    """Two processes projecting together (the app and `copilot steering rebuild`, or two replicas) collide at
+    worst; a step is then done again and the facts come out right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from steering.projector import _step_retried
+
+    with sessions() as session, session.begin():
+        session.execute(insert(TraceEvent), history())
+    projectors = [Projector(sessions, batch=7), Projector(sessions, batch=7)]
+
+    def follow(projector: Projector) -> None:
+        while _step_retried(projector).events:
+            pass
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(follow, projectors))
+    with sessions() as session:
+        facts = {f.call_id: (f.advisor, f.handling_s, f.recontacted) for f in session.scalars(select(CallFact))}
+    assert facts == {"call-A": ("n1.demo", 420.0, 1), "call-B": ("n1.demo", 300.0, 0),
+                     "call-C": ("n1.demo", 200.0, 0), "call-D": ("n1.grenoble", 0.0, 0),
+                     "call-E": ("n1.grenoble", 100.0, 0)}
