@@ -30,14 +30,14 @@ $(BUILD)/debian.installed: scripts/install-debian-packages
 
 # The pages' browser library (Chart.js, pinned by web_widget/package-lock.json); the stamp is npm's own record of
 # node_modules. Without npm the steering page shows its tables without charts: said here, retried at the next build.
-$(WEB_LIBS): web_widget/package.json web_widget/package-lock.json
+$(WEB_LIBS): web_widget/package.json web_widget/package-lock.json | $(BUILD)/debian.installed
 	@if command -v npm >/dev/null; then \
 		npm ci --prefix web_widget --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm is missing: the steering page will show its tables without charts (install Node.js and npm)"; fi
 
 app-runtime: $(VENV)/.installed  ## the app runtime (.venv, Python 3.11+)
 rasa-runtime: $(RASA_VENV)/.installed  ## the Rasa runtime (.venv-rasa, Python 3.10)
-debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests, SIPp and baresip for the SIP tests)
+debian: $(BUILD)/debian.installed  ## Debian packages (chromium for the browser tests, SIPp and baresip for the SIP tests, npm)
 web-libs: $(WEB_LIBS)  ## the pages' browser library (Chart.js, from the npm registry)
 build: app-runtime rasa-runtime debian web-libs  ## everything to install
 	@$(COPILOT) nlu train
