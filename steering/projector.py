@@ -13,11 +13,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CURSOR = "traces"
 REPEAT_WINDOW = timedelta(days=7)
+HOUR = timedelta(hours=1)
 MISSING_KEPT_S = 120.0  # an id skipped this long ago was a rolled-back transaction: stop waiting for it
 CHUNK = 400  # values per IN (...)
 ADVISORY_LOCK = 0x57EE_0014  # PostgreSQL: the projection's steps, whichever process runs them
@@ -63,9 +64,10 @@ def organisation(session: Session) -> dict[str, Org]:
 class Projector:
     """Reads the traces after its cursor and keeps ``call_facts``, ``kpi_hourly`` and ``kpi_act_daily`` right."""
 
-    def __init__(self, sessions: sessionmaker[Session], batch: int = 5000) -> None:
+    def __init__(self, sessions: sessionmaker[Session], batch: int = 5000, rebucket: bool = True) -> None:
         self._sessions = sessions
         self.batch = batch
+        self.rebucket = rebucket  # off while rebuilding: the sums are computed once at the end
         self._missing: dict[int, float] = {}
         self._org: dict[str, Org] = {}
         self._org_at = -ORG_TTL_S
@@ -75,8 +77,7 @@ class Projector:
     # -- one step ---------------------------------------------------------------------------------------
     def step(self) -> Step:
         with self._lock, self._sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":  # one step at a time across processes too
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+            _serialised(session)
             cursor = session.get(SteeringCursor, CURSOR)
             if cursor is None:
                 cursor = SteeringCursor(name=CURSOR, last_id=0)
@@ -184,7 +185,7 @@ class Projector:
         for chunk in _chunks(call_ids):
             session.execute(delete(CallFact).where(CallFact.call_id.in_(chunk)))
         if facts:
-            session.execute(insert(CallFact), facts)
+            session.connection().execute(insert(CallFact.__table__), facts)
         self._rebucket(session, hours, days)
         return facts
 
@@ -236,38 +237,70 @@ class Projector:
 
     def _rebucket(self, session: Session, hours: set[tuple[str, datetime]], days: set[tuple[str, Any]]) -> None:
         """Recompute the sums of the (advisor, hour) and (advisor, day) buckets from the call facts."""
-        sums = [func.coalesce(func.sum(getattr(CallFact, name)), 0).label(name) for name in SUMS]
+        if not self.rebucket:
+            return
         for chunk in _chunks(sorted(hours)):
-            session.execute(delete(KpiHourly).where(tuple_(KpiHourly.advisor, KpiHourly.hour).in_(chunk)))
-            rows = session.execute(select(CallFact.advisor, CallFact.hour, func.max(CallFact.team).label("team"),
-                                          func.max(CallFact.centre).label("centre"),
-                                          func.max(CallFact.region).label("region"), *sums)
-                                   .where(tuple_(CallFact.advisor, CallFact.hour).in_(chunk))
-                                   .group_by(CallFact.advisor, CallFact.hour)).mappings().all()
-            if rows:
-                session.execute(insert(KpiHourly), [_hourly(dict(r)) for r in rows])
+            session.execute(delete(KpiHourly).where(or_(*(and_(KpiHourly.advisor == a, KpiHourly.hour == h)
+                                                          for a, h in chunk))))
+            _sum_hours(session, _calls_of(chunk, [(h, h + HOUR) for _, h in chunk]))
         for chunk in _chunks(sorted(days)):
-            session.execute(delete(KpiActDaily).where(tuple_(KpiActDaily.advisor, KpiActDaily.day).in_(chunk)))
-            acts: dict[tuple[str, Any, str, str], dict[str, Any]] = {}
-            for row in session.execute(select(CallFact.advisor, CallFact.day, CallFact.team, CallFact.centre,
-                                              CallFact.region, CallFact.acts)
-                                       .where(tuple_(CallFact.advisor, CallFact.day).in_(chunk))):
-                for act in row.acts or []:
-                    key = (row.advisor, row.day, str(act.get("act"))[:40], str(act.get("journey") or "")[:40])
-                    total = acts.setdefault(key, {"advisor": row.advisor, "day": row.day, "act": key[2],
-                                                  "journey": key[3], "team": row.team, "centre": row.centre,
-                                                  "region": row.region, "done": 0, "cancelled": 0,
-                                                  "refused": 0, "suggested_done": 0, "act_s": 0.0, "timed": 0})
-                    outcome = act.get("outcome")
-                    if outcome in ("done", "cancelled", "refused"):
-                        total[outcome] += 1
-                    if outcome == "done" and act.get("suggested"):
-                        total["suggested_done"] += 1
-                    if outcome == "done" and act.get("s") is not None:
-                        total["act_s"] += float(act["s"])
-                        total["timed"] += 1
-            if acts:
-                session.execute(insert(KpiActDaily), list(acts.values()))
+            session.execute(delete(KpiActDaily).where(or_(*(and_(KpiActDaily.advisor == a, KpiActDaily.day == d)
+                                                            for a, d in chunk))))
+            _sum_acts(session, _calls_of(chunk, [_day_bounds(d) for _, d in chunk]))
+
+
+def _sum_hours(session: Session, where: ColumnElement[bool]) -> None:
+    """``kpi_hourly`` rows for the call facts ``where`` selects (their buckets emptied before)."""
+    sums = [func.coalesce(func.sum(getattr(CallFact, name)), 0).label(name) for name in SUMS]
+    rows = session.execute(select(CallFact.advisor, CallFact.hour, func.max(CallFact.team).label("team"),
+                                  func.max(CallFact.centre).label("centre"), func.max(CallFact.region).label("region"),
+                                  *sums)
+                           .where(where).group_by(CallFact.advisor, CallFact.hour)).mappings().all()
+    if rows:
+        session.connection().execute(insert(KpiHourly.__table__), [_hourly(dict(r)) for r in rows])
+
+
+def _sum_acts(session: Session, where: ColumnElement[bool]) -> None:
+    """``kpi_act_daily`` rows for the call facts ``where`` selects (their buckets emptied before)."""
+    acts: dict[tuple[str, Any, str, str], dict[str, Any]] = {}
+    for row in session.execute(select(CallFact.advisor, CallFact.day, CallFact.team, CallFact.centre,
+                                      CallFact.region, CallFact.acts).where(where)
+                               .execution_options(yield_per=20000)):
+        for act in row.acts or []:
+            key = (row.advisor, row.day, str(act.get("act"))[:40], str(act.get("journey") or "")[:40])
+            total = acts.setdefault(key, {"advisor": row.advisor, "day": row.day, "act": key[2], "journey": key[3],
+                                          "team": row.team, "centre": row.centre, "region": row.region, "done": 0,
+                                          "cancelled": 0, "refused": 0, "suggested_done": 0, "act_s": 0.0,
+                                          "timed": 0})
+            outcome = act.get("outcome")
+            if outcome in ("done", "cancelled", "refused"):
+                total[outcome] += 1
+            if outcome == "done" and act.get("suggested"):
+                total["suggested_done"] += 1
+            if outcome == "done" and act.get("s") is not None:
+                total["act_s"] += float(act["s"])
+                total["timed"] += 1
+    for chunk in _chunks(list(acts.values()), 20000):
+        session.connection().execute(insert(KpiActDaily.__table__), list(chunk))
+
+
+def _serialised(session: Session) -> None:
+    """On PostgreSQL, one projection transaction at a time, whichever process runs it (SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+
+
+def _calls_of(buckets: Sequence[tuple[str, Any]], spans: list[tuple[datetime, datetime]]) -> ColumnElement[bool]:
+    """The call facts of (advisor, bucket) pairs, as time ranges on the (advisor, started_at) index: a list of
+    row values (``(advisor, hour) IN (…)``) made SQLite scan the whole table for every step."""
+    return or_(*(and_(CallFact.advisor == advisor, CallFact.started_at >= start, CallFact.started_at < end)
+                 for (advisor, _), (start, end) in zip(buckets, spans, strict=True)))
+
+
+def _day_bounds(day: Any) -> tuple[datetime, datetime]:
+    """A Paris day's start and end, in UTC."""
+    start = datetime.combine(day, datetime.min.time(), PARIS)
+    return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), datetime.min.time(), PARIS).astimezone(UTC)
 
 
 def _hourly(row: dict[str, Any]) -> dict[str, Any]:
@@ -290,7 +323,7 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None, 
     with sessions() as session, session.begin():
         reset(session)
         total = session.scalar(select(func.count()).select_from(TraceEvent)) or 0
-    projector = Projector(sessions, batch=batch)
+    projector = Projector(sessions, batch=batch, rebucket=False)
     read = 0
     while True:
         done = _step_retried(projector)
@@ -298,7 +331,14 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None, 
         if progress is not None:
             progress(read, total)
         if done.events < batch:
-            return read
+            break
+    with sessions() as session, session.begin():  # the sums of every bucket at once, then the app's steps go on
+        _serialised(session)
+        session.execute(delete(KpiHourly))
+        session.execute(delete(KpiActDaily))
+        _sum_hours(session, CallFact.advisor.is_not(None))
+        _sum_acts(session, CallFact.advisor.is_not(None))
+    return read
 
 
 def _step_retried(projector: Projector) -> Step:
