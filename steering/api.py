@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from crm_core.api.deps import ActorDep, SessionDep
@@ -83,19 +83,22 @@ def _scope_view(session: Session, scope: Scope) -> dict[str, Any]:
 @router.get("")
 def read_kpis(request: Request, session: SessionDep, who: ReaderDep, level: LevelQ = None,
               period: PeriodQ = "day", start: FromQ = None, end: ToQ = None, centre: Code = None,
-              team: Code = None, advisor: Code = None) -> dict[str, Any]:
+              team: Code = None, advisor: Code = None,
+              sums: Annotated[bool, Query(description="each row's sums too (the KPIs' numerators and "
+                                                      "denominators)")] = False) -> JSONResponse:
     """`{"rows": [{"level", "key", "label", "period_start", "calls", "dmt_s", "transfer_rate", "acts_done", …}]}`:
-    one row per key of the level and period over the range (every KPI of docs/steering.md is a field)."""
+    one row per key of the level and period over the range (every KPI of docs/steering.md is a field). The
+    answer holds plain JSON values only: it is written as it is (a month of 500 advisors is 15,000 rows)."""
     actor, scope = who
     level = level or scope.default_level
     span = _span(start, end, period)
     filters = {"centre": centre, "team": team, "advisor": advisor}
-    found = _guard(request, actor, lambda: queries.rows(session, scope, level, period, span, filters))
+    found = _guard(request, actor, lambda: queries.rows(session, scope, level, period, span, filters, sums))
     tracing.record(session, "kpi.read", actor, level=level, period=period, start=span.start.isoformat(),
                    end=span.end.isoformat(), rows=len(found), filters={k: v for k, v in filters.items() if v})
-    return {"level": level, "period": period, "from": span.start.isoformat(), "to": span.end.isoformat(),
-            "scope": _scope_view(session, scope), "rows": found,
-            "totals": queries.totals(session, scope, span, filters)}
+    return JSONResponse({"level": level, "period": period, "from": span.start.isoformat(),
+                         "to": span.end.isoformat(), "scope": _scope_view(session, scope), "rows": found,
+                         "totals": queries.totals(session, scope, span, filters)})
 
 
 @router.get("/definitions")

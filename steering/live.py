@@ -65,7 +65,7 @@ def snapshot(session: Session, scope: Scope) -> dict[str, Any]:
     return {"type": "steering_live", "at": now.astimezone(PARIS).isoformat(), "day": today.isoformat(),
             "today": _pick(queries.totals(session, scope, span)),
             "last_15_min": _pick(kpis.compute(recent) | {"sums": recent}),
-            "advisors": [{"key": r["key"], "label": r["label"], **_pick(r)} for r in advisors],
+            "advisors": [{"key": r["key"], "label": r["label"], **{k: r[k] for k in LIVE_KPIS}} for r in advisors],
             "in_progress": board}
 
 

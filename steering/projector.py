@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models import Advisor, Centre, Region, Team, TraceEvent
 from crm_core.models.base import utcnow
-from crm_core.models.steering import SUMS, CallFact, KpiActDaily, KpiHourly, SteeringCursor
+from crm_core.models.steering import SUMS, CallFact, KpiActDaily, KpiDaily, KpiHourly, SteeringCursor
 from steering.facts import PARIS, Org, call_fact, utc, week_of
 
 log = logging.getLogger(__name__)
@@ -244,9 +244,12 @@ class Projector:
                                                           for a, h in chunk))))
             _sum_hours(session, _calls_of(chunk, [(h, h + HOUR) for _, h in chunk]))
         for chunk in _chunks(sorted(days)):
-            session.execute(delete(KpiActDaily).where(or_(*(and_(KpiActDaily.advisor == a, KpiActDaily.day == d)
-                                                            for a, d in chunk))))
-            _sum_acts(session, _calls_of(chunk, [_day_bounds(d) for _, d in chunk]))
+            for model in (KpiDaily, KpiActDaily):
+                session.execute(delete(model).where(or_(*(and_(model.advisor == a, model.day == d)
+                                                          for a, d in chunk))))
+            calls = _calls_of(chunk, [_day_bounds(d) for _, d in chunk])
+            _sum_days(session, calls)
+            _sum_acts(session, calls)
 
 
 def _sum_hours(session: Session, where: ColumnElement[bool]) -> None:
@@ -258,6 +261,18 @@ def _sum_hours(session: Session, where: ColumnElement[bool]) -> None:
                            .where(where).group_by(CallFact.advisor, CallFact.hour)).mappings().all()
     if rows:
         session.connection().execute(insert(KpiHourly.__table__), [_hourly(dict(r)) for r in rows])
+
+
+def _sum_days(session: Session, where: ColumnElement[bool]) -> None:
+    """``kpi_daily`` rows for the call facts ``where`` selects (their buckets emptied before)."""
+    sums = [func.coalesce(func.sum(getattr(CallFact, name)), 0).label(name) for name in SUMS]
+    rows = session.execute(select(CallFact.advisor, CallFact.day, func.max(CallFact.team).label("team"),
+                                  func.max(CallFact.centre).label("centre"), func.max(CallFact.region).label("region"),
+                                  *sums)
+                           .where(where).group_by(CallFact.advisor, CallFact.day)).mappings().all()
+    if rows:
+        session.connection().execute(insert(KpiDaily.__table__), [
+            {**r, "week": week_of(r["day"]), "month": r["day"].replace(day=1)} for r in rows])
 
 
 def _sum_acts(session: Session, where: ColumnElement[bool]) -> None:
@@ -313,7 +328,7 @@ def _hourly(row: dict[str, Any]) -> dict[str, Any]:
 
 def reset(session: Session) -> None:
     """Empty the projection (the traces are untouched)."""
-    for model in (KpiActDaily, KpiHourly, CallFact, SteeringCursor):
+    for model in (KpiActDaily, KpiDaily, KpiHourly, CallFact, SteeringCursor):
         session.execute(delete(model))
 
 
@@ -334,9 +349,10 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None, 
             break
     with sessions() as session, session.begin():  # the sums of every bucket at once, then the app's steps go on
         _serialised(session)
-        session.execute(delete(KpiHourly))
-        session.execute(delete(KpiActDaily))
+        for model in (KpiHourly, KpiDaily, KpiActDaily):
+            session.execute(delete(model))
         _sum_hours(session, CallFact.advisor.is_not(None))
+        _sum_days(session, CallFact.advisor.is_not(None))
         _sum_acts(session, CallFact.advisor.is_not(None))
     return read
 

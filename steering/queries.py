@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Advisor, Centre, Region, Team, TraceEvent
-from crm_core.models.steering import SUMS, CallFact, KpiActDaily, KpiHourly
+from crm_core.models.steering import SUMS, CallFact, KpiActDaily, KpiDaily, KpiHourly
 from crm_core.services import permission_filter
 from crm_core.services.actor import Actor
 from crm_core.services.errors import NotFound
@@ -73,7 +73,7 @@ def _key_column(table: Any, level: Level) -> Any:
 
 
 def _period_column(period: Period) -> Any:
-    return {"hour": KpiHourly.hour, "day": KpiHourly.day, "week": KpiHourly.week, "month": KpiHourly.month}[period]
+    return {"hour": KpiHourly.hour, "day": KpiDaily.day, "week": KpiDaily.week, "month": KpiDaily.month}[period]
 
 
 def period_label(period: Period, value: Any) -> str:
@@ -115,7 +115,9 @@ def keys_in_scope(session: Session, scope: Scope, level: Level) -> list[str]:
 
 
 def _sums(row: Any) -> dict[str, float]:
-    return {name: float(getattr(row, name) or 0) for name in SUMS}
+    """The sums of a result row whose last columns are ``SUMS`` in order (by position: a month of advisors'
+    days is 15,000 rows)."""
+    return dict(zip(SUMS, [float(v or 0) for v in tuple(row)[-len(SUMS):]], strict=True))
 
 
 def _filters(scope: Scope, table: Any, filters: dict[str, str | None]) -> list[ColumnElement[bool]]:
@@ -127,25 +129,26 @@ def _filters(scope: Scope, table: Any, filters: dict[str, str | None]) -> list[C
 
 
 def rows(session: Session, scope: Scope, level: Level, period: Period, span: Range,
-         filters: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
-    """One row per key of ``level`` and period: the KPIs of the catalogue (and their sums)."""
+         filters: dict[str, str | None] | None = None, with_sums: bool = False) -> list[dict[str, Any]]:
+    """One row per key of ``level`` and period: the KPIs of the catalogue (and their sums, ``with_sums``)."""
     scope.refuse_level(level)
     for filtered, value in (filters or {}).items():
         if value:
             check_key(session, scope, filtered, value)
-    key, when = _key_column(KpiHourly, level), _period_column(period)
-    query = (select(key.label("key"), when.label("period"), *[func.sum(getattr(KpiHourly, n)).label(n) for n in SUMS])
-             .where(KpiHourly.day >= span.start, KpiHourly.day <= span.end,
-                    *_filters(scope, KpiHourly, filters or {}))
+    table = KpiHourly if period == "hour" else KpiDaily  # a month of days: one row per advisor and day
+    key, when = _key_column(table, level), _period_column(period)
+    query = (select(key.label("key"), when.label("period"), *[func.sum(getattr(table, n)).label(n) for n in SUMS])
+             .where(table.day >= span.start, table.day <= span.end, *_filters(scope, table, filters or {}))
              .group_by(key, when).order_by(key, when))
     found = session.execute(query).all()
     keyed = [r.key for r in found if r.key is not None]
     first = _first_period(period, span.start)
-    out = [_row(level, r.key, period_label(period, r.period), _sums(r)) for r in found if r.key is not None]
+    out = [_row(level, r.key, period_label(period, r.period), _sums(r), with_sums) for r in found
+           if r.key is not None]
     if not (filters or {}).get("advisor"):
         for missing in sorted(set(keys_in_scope(session, scope, level)) - set(keyed)):
             if not _filtered_out(session, level, missing, filters or {}):
-                out.append(_row(level, missing, period_label(period, first), dict.fromkeys(SUMS, 0.0)))
+                out.append(_row(level, missing, period_label(period, first), dict.fromkeys(SUMS, 0.0), with_sums))
     names = labels(session, level, sorted({r["key"] for r in out}))
     for row in out:
         row["label"] = names.get(row["key"], row["key"])
@@ -171,19 +174,24 @@ def _first_period(period: Period, day: date) -> Any:
     return {"day": day, "week": week_of(day), "month": day.replace(day=1)}[period]
 
 
-def _row(level: Level, key: str, period_start: str, sums: dict[str, float]) -> dict[str, Any]:
-    return {"level": level, "key": key, "label": key, "period_start": period_start, **kpis.compute(sums),
-            "sums": {k: (int(v) if float(v).is_integer() else round(v, 3)) for k, v in sums.items()}}
+def _row(level: Level, key: str, period_start: str, sums: dict[str, float], with_sums: bool) -> dict[str, Any]:
+    row = {"level": level, "key": key, "label": key, "period_start": period_start, **kpis.compute(sums)}
+    if with_sums:
+        row["sums"] = _plain(sums)
+    return row
+
+
+def _plain(sums: dict[str, float]) -> dict[str, float]:
+    return {k: (int(v) if float(v).is_integer() else round(v, 3)) for k, v in sums.items()}
 
 
 def totals(session: Session, scope: Scope, span: Range, filters: dict[str, str | None] | None = None) -> dict[str, Any]:
     """The KPIs of the whole scope over the range."""
-    row = session.execute(select(*[func.sum(getattr(KpiHourly, n)).label(n) for n in SUMS])
-                          .where(KpiHourly.day >= span.start, KpiHourly.day <= span.end,
-                                 *_filters(scope, KpiHourly, filters or {}))).one()
+    row = session.execute(select(*[func.sum(getattr(KpiDaily, n)).label(n) for n in SUMS])
+                          .where(KpiDaily.day >= span.start, KpiDaily.day <= span.end,
+                                 *_filters(scope, KpiDaily, filters or {}))).one()
     sums = _sums(row)
-    return {**kpis.compute(sums), "sums": {k: int(v) if float(v).is_integer() else round(v, 3)
-                                           for k, v in sums.items()}}
+    return {**kpis.compute(sums), "sums": _plain(sums)}
 
 
 def compare(session: Session, scope: Scope, centre_code: str, span: Range) -> dict[str, Any]:
@@ -194,9 +202,9 @@ def compare(session: Session, scope: Scope, centre_code: str, span: Range) -> di
     centres = list(session.execute(select(Centre.code, Centre.name).where(Centre.region_id == region.id)
                                    .order_by(Centre.code)).tuples())
     found = {r.centre: _sums(r) for r in session.execute(
-        select(KpiHourly.centre, *[func.sum(getattr(KpiHourly, n)).label(n) for n in SUMS])
-        .where(KpiHourly.day >= span.start, KpiHourly.day <= span.end, KpiHourly.region == region.code)
-        .group_by(KpiHourly.centre))}
+        select(KpiDaily.centre, *[func.sum(getattr(KpiDaily, n)).label(n) for n in SUMS])
+        .where(KpiDaily.day >= span.start, KpiDaily.day <= span.end, KpiDaily.region == region.code)
+        .group_by(KpiDaily.centre))}
     values = {code: kpis.compute(found.get(code, dict.fromkeys(SUMS, 0.0))) for code, _ in centres}
     out = []
     for kpi in kpis.KPIS:

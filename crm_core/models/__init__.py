@@ -19,7 +19,7 @@ from crm_core.models.organisation import (
     Team,
     WorkBasket,
 )
-from crm_core.models.steering import CallFact, KpiActDaily, KpiHourly, SteeringCursor
+from crm_core.models.steering import CallFact, KpiActDaily, KpiDaily, KpiHourly, SteeringCursor
 from crm_core.models.support import Appointment, Ticket
 from crm_core.models.trace import TraceEvent
 from crm_core.models.trainer import CuratedExample, InboxDecision, ModelPublication, NluModel, ServingModel
@@ -29,7 +29,7 @@ __all__ = [
     "Account", "Advisor", "ApplicationPack", "Appointment", "Base", "BusinessProfile", "CallFact", "Centre",
     "CollectionCase", "CommercialGesture", "Consumption", "Contract", "Coverage", "CuratedExample", "Customer",
     "CustomerEvent", "EligibilityRule", "Equipment", "Guardianship", "HardwareTest", "InboxDecision", "Interaction",
-    "Invoice", "JournalMark", "KpiActDaily", "KpiHourly", "Line", "LineOption", "ModelPublication", "NluModel",
-    "Offer", "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "ServingModel", "SteeringCursor", "Team",
-    "Ticket", "TraceEvent", "Transfer", "WorkBasket",
+    "Invoice", "JournalMark", "KpiActDaily", "KpiDaily", "KpiHourly", "Line", "LineOption", "ModelPublication",
+    "NluModel", "Offer", "Order", "OrderStep", "PackLoan", "PaymentMethod", "Region", "ServingModel",
+    "SteeringCursor", "Team", "Ticket", "TraceEvent", "Transfer", "WorkBasket",
 ]

@@ -1,7 +1,8 @@
 """The steering's projection of the traces (``steering/`` writes it; the traces stay the source of truth).
 
 ``call_facts``: one row per call, recomputed from the call's trace events each time one arrives;
-``kpi_hourly``: the sums of the call facts per advisor and hour (any level and period is a sum of these);
+``kpi_hourly``: the sums of the call facts per advisor and hour (the hours' queries); ``kpi_daily``: per advisor
+and Paris day (the days', weeks' and months': any level and period is a sum of one of the two);
 ``kpi_act_daily``: the acts per advisor, day, act and journey; ``steering_cursor``: the last trace event read.
 Dropping all four and running ``copilot steering rebuild`` gives them back from the traces.
 """
@@ -83,6 +84,27 @@ class KpiHourly(Base):
     __table_args__ = (
         Index("ix_kpi_hourly_day_region", "day", "region"),
         Index("ix_kpi_hourly_day_centre", "day", "centre"),
+    )
+
+
+class KpiDaily(Base):
+    """The call facts of one advisor summed over one Paris day, with its week and month (a month of a region is
+    some 13,000 of these rows rather than 110,000 hourly ones)."""
+
+    __tablename__ = "kpi_daily"
+
+    advisor: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str | None] = mapped_column(String(40))
+    centre: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(20))
+    week: Mapped[date] = mapped_column(Date)  # the Monday
+    month: Mapped[date] = mapped_column(Date)  # the 1st
+    locals().update(_sum_columns())
+
+    __table_args__ = (
+        Index("ix_kpi_daily_day_region", "day", "region"),
+        Index("ix_kpi_daily_day_centre", "day", "centre"),
     )
 
 

@@ -138,7 +138,7 @@ def test_advisor_day(client: TestClient) -> None:
 
 
 def test_second_day_week_and_hour(client: TestClient) -> None:
-    day2 = row_of(get(client, "/api/kpis?level=advisor&period=day&from=2026-12-02")["rows"], "n1.demo")
+    day2 = row_of(get(client, "/api/kpis?level=advisor&period=day&from=2026-12-02&sums=true")["rows"], "n1.demo")
     assert (day2["calls"], day2["offers_proposed"], day2["offers_accepted"], day2["cross_sell"]) == (1, 2, 1, 1)
     # one call with offers proposed, and an option taken after them: converted (1 of 1)
     assert day2["offer_acceptance_rate"] == 1.0 and day2["act_s"] == 45.0 and day2["acts_done"] == 2

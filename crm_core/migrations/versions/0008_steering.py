@@ -2,10 +2,10 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-01 20:04:28.134805
+Create Date: 2026-12-01 20:51:58.460542
 
-The steering (steering/): teams of advisors, the projection of the traces into call facts and hourly and
-daily sums, and its cursor.
+The steering (steering/): teams of advisors, the projection of the traces into call facts, hourly and daily
+sums, and its cursor.
 """
 
 from collections.abc import Sequence
@@ -106,6 +106,58 @@ def upgrade() -> None:
     with op.batch_alter_table('kpi_act_daily', schema=None) as batch_op:
         batch_op.create_index('ix_kpi_act_daily_day_region', ['day', 'region'], unique=False)
 
+    op.create_table('kpi_daily',
+    sa.Column('advisor', sa.String(length=80), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('team', sa.String(length=40), nullable=True),
+    sa.Column('centre', sa.String(length=20), nullable=True),
+    sa.Column('region', sa.String(length=20), nullable=True),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('abandoned', sa.Integer(), nullable=False),
+    sa.Column('ended', sa.Integer(), nullable=False),
+    sa.Column('handled', sa.Integer(), nullable=False),
+    sa.Column('identified', sa.Integer(), nullable=False),
+    sa.Column('talk_s', sa.Double(), nullable=False),
+    sa.Column('hold_s', sa.Double(), nullable=False),
+    sa.Column('wrapup_s', sa.Double(), nullable=False),
+    sa.Column('wrapups', sa.Integer(), nullable=False),
+    sa.Column('handling_s', sa.Double(), nullable=False),
+    sa.Column('transfers', sa.Integer(), nullable=False),
+    sa.Column('transfers_warm', sa.Integer(), nullable=False),
+    sa.Column('transfers_cold', sa.Integer(), nullable=False),
+    sa.Column('ack_s', sa.Double(), nullable=False),
+    sa.Column('acks', sa.Integer(), nullable=False),
+    sa.Column('resolve_s', sa.Double(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('acts_done', sa.Integer(), nullable=False),
+    sa.Column('acts_cancelled', sa.Integer(), nullable=False),
+    sa.Column('acts_refused', sa.Integer(), nullable=False),
+    sa.Column('act_s', sa.Double(), nullable=False),
+    sa.Column('timed_acts', sa.Integer(), nullable=False),
+    sa.Column('acts_suggested', sa.Integer(), nullable=False),
+    sa.Column('suggested_done', sa.Integer(), nullable=False),
+    sa.Column('with_suggestions', sa.Integer(), nullable=False),
+    sa.Column('suggestion_taken', sa.Integer(), nullable=False),
+    sa.Column('predicted', sa.Integer(), nullable=False),
+    sa.Column('corrected', sa.Integer(), nullable=False),
+    sa.Column('repeats', sa.Integer(), nullable=False),
+    sa.Column('recontacted', sa.Integer(), nullable=False),
+    sa.Column('offers_proposed', sa.Integer(), nullable=False),
+    sa.Column('offers_accepted', sa.Integer(), nullable=False),
+    sa.Column('proposals', sa.Integer(), nullable=False),
+    sa.Column('conversions', sa.Integer(), nullable=False),
+    sa.Column('cross_sell', sa.Integer(), nullable=False),
+    sa.Column('gestures', sa.Integer(), nullable=False),
+    sa.Column('gesture_cents', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('advisor', 'day', name=op.f('pk_kpi_daily'))
+    )
+    with op.batch_alter_table('kpi_daily', schema=None) as batch_op:
+        batch_op.create_index('ix_kpi_daily_day_centre', ['day', 'centre'], unique=False)
+        batch_op.create_index('ix_kpi_daily_day_region', ['day', 'region'], unique=False)
+
     op.create_table('kpi_hourly',
     sa.Column('advisor', sa.String(length=80), nullable=False),
     sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
@@ -196,6 +248,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_kpi_hourly_day_centre')
 
     op.drop_table('kpi_hourly')
+    with op.batch_alter_table('kpi_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpi_daily_day_region')
+        batch_op.drop_index('ix_kpi_daily_day_centre')
+
+    op.drop_table('kpi_daily')
     with op.batch_alter_table('kpi_act_daily', schema=None) as batch_op:
         batch_op.drop_index('ix_kpi_act_daily_day_region')
 
