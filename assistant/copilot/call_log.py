@@ -47,12 +47,19 @@ def event_from_trace(t: TraceEvent) -> CallEvent | None:
 def live_calls(sessions: sessionmaker[Session], idle_s: float) -> dict[str, list[TraceEvent]]:
     """The event traces, in order, of the calls with an event in the last ``idle_s`` seconds and no end."""
     since = utcnow() - timedelta(seconds=idle_s)
+    calls: dict[str, list[TraceEvent]] = {}
     with sessions() as db:
-        recent = select(TraceEvent.call_id).where(TraceEvent.name.in_(EVENT_TRACES), TraceEvent.occurred_at >= since)
-        over = select(TraceEvent.call_id).where(TraceEvent.name.in_(OVER), TraceEvent.call_id.is_not(None))
-        rows = db.scalars(select(TraceEvent).where(TraceEvent.call_id.in_(recent), TraceEvent.call_id.not_in(over),
-                                                   TraceEvent.name.in_(EVENT_TRACES)).order_by(TraceEvent.id))
-        calls: dict[str, list[TraceEvent]] = {}
-        for t in rows:
-            calls.setdefault(t.call_id, []).append(t)  # type: ignore[arg-type]
-        return calls
+        # in steps on the (name, occurred_at) and call_id indexes: a NOT IN over every ended call of the traces
+        # took minutes on ten million of them
+        recent = sorted(set(db.scalars(select(TraceEvent.call_id).where(
+            TraceEvent.name.in_(EVENT_TRACES), TraceEvent.occurred_at >= since, TraceEvent.call_id.is_not(None)))))
+        live = []
+        for chunk in (recent[i:i + 400] for i in range(0, len(recent), 400)):
+            over = set(db.scalars(select(TraceEvent.call_id).where(TraceEvent.call_id.in_(chunk),
+                                                                  TraceEvent.name.in_(OVER))))
+            live += [c for c in chunk if c not in over]
+        for chunk in (live[i:i + 400] for i in range(0, len(live), 400)):
+            for t in db.scalars(select(TraceEvent).where(TraceEvent.call_id.in_(chunk),
+                                                         TraceEvent.name.in_(EVENT_TRACES)).order_by(TraceEvent.id)):
+                calls.setdefault(t.call_id, []).append(t)  # type: ignore[arg-type]
+    return dict(sorted(calls.items(), key=lambda item: item[1][0].id))
