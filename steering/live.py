@@ -46,7 +46,7 @@ def snapshot(session: Session, scope: Scope) -> dict[str, Any]:
                                         scope.where(CallFact))).one()
     recent = {n: float(getattr(recent_row, n) or 0) for n in SUMS}
     advisors = queries.rows(session, scope, "advisor", "day", span) if scope.allows("advisor") else []
-    live_calls = session.scalars(select(CallFact).where(CallFact.state != "ended",
+    live_calls = session.scalars(select(CallFact).where(CallFact.state.in_(("ringing", "talking", "held")),
                                                         CallFact.last_event_at >= now - IN_PROGRESS_MAX_AGE,
                                                         scope.where(CallFact))
                                  .order_by(CallFact.started_at)).all()

@@ -87,10 +87,12 @@ async def steering_socket(ws: WebSocket, token: Annotated[str, Query(max_length=
     sub = hub.subscribe(scope)
 
     async def push() -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             await ws.send_json(await asyncio.to_thread(_snapshot, ws, scope))
             hub.pushed += 1
-            await asyncio.sleep(hub.min_interval_s)
+            await asyncio.sleep(max(0.0, hub.min_interval_s - (loop.time() - started)))  # a frame a second
             await sub.dirty.wait()
             sub.dirty.clear()
 
